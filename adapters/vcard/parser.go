@@ -1,0 +1,386 @@
+package vcard
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// physLine is one physical line: content data[start:end], line ending
+// data[end:next].
+type physLine struct{ start, end, next int }
+
+// splitLines cuts data into physical lines. CRLF, LF, CR alone and the
+// CR CR LF that some iOS exports write each end one line.
+func splitLines(data []byte) []physLine {
+	var lines []physLine
+	start := 0
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '\n':
+			lines = append(lines, physLine{start, i, i + 1})
+			start = i + 1
+		case '\r':
+			next := i + 1
+			if next < len(data) && data[next] == '\n' {
+				next++
+			} else if next+1 < len(data) && data[next] == '\r' && data[next+1] == '\n' {
+				next += 2
+			}
+			lines = append(lines, physLine{start, i, next})
+			start = next
+			i = next - 1
+		}
+	}
+	if start < len(data) {
+		lines = append(lines, physLine{start, len(data), len(data)})
+	}
+	return lines
+}
+
+var bom = []byte("\xef\xbb\xbf")
+
+// segKind says how a physical line joins the logical line before it.
+type segKind uint8
+
+const (
+	segFirst  segKind = iota
+	segFold           // starts with space or tab (RFC 6350 §3.2)
+	segQP             // follows a quoted-printable soft line break ("=" at end)
+	segBase64         // vCard 2.1 base64 data written without indentation
+	segStray          // a line that is no property: a value broken by a raw newline
+)
+
+type segment struct {
+	line int
+	kind segKind
+}
+
+// parser reads a whole input; it keeps going after an unreadable card so
+// that one bad card costs only itself.
+type parser struct {
+	data   []byte
+	lines  []physLine
+	i      int // next line to read
+	cardNo int
+	errs   []error
+}
+
+// Parse reads every vCard in data.
+//
+// It returns the cards it could read, in order, even when err is not nil;
+// err then joins one *ParseError per card or stretch of input that could
+// not be read, naming the card and the line. Bytes between cards (blank
+// lines, a byte order mark, comments) belong to no card.
+func Parse(data []byte) ([]*Card, error) {
+	p := &parser{data: data, lines: splitLines(data)}
+	var cards []*Card
+	for p.i < len(p.lines) {
+		l := p.lines[p.i]
+		content := p.content(l)
+		switch {
+		case isFiller(content):
+			p.i++
+		case isBegin(content):
+			p.cardNo++
+			from := p.i
+			c, err := p.card(p.cardNo)
+			if err != nil {
+				p.errs = append(p.errs, err)
+				p.recover(from, err)
+				continue
+			}
+			cards = append(cards, c)
+		case isEnd(content):
+			p.fail(0, p.i, ErrStrayEnd, "%s", quote(content))
+			p.i++
+		default:
+			p.fail(0, p.i, ErrOutsideCard, "%s", quote(content))
+			for p.i++; p.i < len(p.lines); p.i++ {
+				if c := p.content(p.lines[p.i]); isBegin(c) || isFiller(c) {
+					break
+				}
+			}
+		}
+	}
+	return cards, errors.Join(p.errs...)
+}
+
+// recover moves past a card that failed. A card without END may have
+// swallowed the cards after it as "nested" ones: read those again as
+// top-level cards. Any other failure skips to the card's END.
+func (p *parser) recover(from int, err error) {
+	if errors.Is(err, ErrNoEnd) {
+		for j := from + 1; j < len(p.lines); j++ {
+			if isBegin(p.content(p.lines[j])) {
+				p.i = j
+				return
+			}
+		}
+		p.i = len(p.lines)
+		return
+	}
+	for ; p.i < len(p.lines); p.i++ {
+		if isEnd(p.content(p.lines[p.i])) {
+			p.i++
+			return
+		}
+	}
+}
+
+func (p *parser) fail(card, line int, sentinel error, format string, args ...any) *ParseError {
+	e := &ParseError{Card: card, Line: line + 1, Msg: fmt.Sprintf(format, args...), Err: sentinel}
+	if card == 0 {
+		p.errs = append(p.errs, e)
+	}
+	return e
+}
+
+// content is a line's text, without a leading byte order mark.
+func (p *parser) content(l physLine) []byte {
+	return bytes.TrimPrefix(p.data[l.start:l.end], bom)
+}
+
+// propSpan is where a property lies in the input while its card is read.
+type propSpan struct {
+	start, end int // raw bytes data[start:end]
+	segs       []segment
+}
+
+// card reads one card starting at the BEGIN:VCARD line p.i.
+func (p *parser) card(cardNo int) (*Card, error) {
+	bl := p.lines[p.i]
+	start := bl.start
+	if bytes.HasPrefix(p.data[bl.start:bl.end], bom) {
+		start += len(bom)
+	}
+	c := &Card{Line: p.i + 1, begin: p.data[start:bl.next], eol: string(p.data[bl.end:bl.next])}
+	var spans []propSpan
+	fill := bl.next // start of the filler before the next property
+	p.i++
+	for p.i < len(p.lines) {
+		l := p.lines[p.i]
+		content := p.data[l.start:l.end]
+		switch {
+		case isEnd(content):
+			c.tail = p.data[fill:l.start]
+			c.end = p.data[l.start:l.next]
+			p.i++
+			if err := p.decode(c, spans, cardNo); err != nil {
+				return nil, err
+			}
+			return c, nil
+		case isBegin(content):
+			nested, err := p.card(cardNo)
+			if err != nil {
+				return nil, err
+			}
+			c.Nested = append(c.Nested, nested)
+		case isFiller(content):
+			p.i++
+		case p.startsProperty(content):
+			line := p.i
+			segs := p.gather()
+			end := p.lines[segs[len(segs)-1].line].next
+			c.Props = append(c.Props, &Property{lead: p.data[fill:l.start], line: line + 1})
+			spans = append(spans, propSpan{start: l.start, end: end, segs: segs})
+			fill = end
+		case len(spans) > 0:
+			// A value broken by a raw newline (Android's ADR with "\"
+			// continuations, LABELs with literal line breaks): the line
+			// belongs to the property before it, with what lies between.
+			s := &spans[len(spans)-1]
+			s.segs = append(s.segs, segment{p.i, segStray})
+			s.end = l.next
+			fill = l.next
+			p.i++
+		default:
+			return nil, &ParseError{Card: cardNo, Line: p.i + 1, Msg: quote(content), Err: ErrSyntax}
+		}
+	}
+	return nil, &ParseError{Card: cardNo, Line: c.Line, Msg: "input truncated?", Err: ErrNoEnd}
+}
+
+// startsProperty tells a property line from a line that continues a broken
+// value: the name must be a valid name, followed by a colon somewhere, or
+// be a name vCard knows (Evolution writes a bare "FN"), or be folded.
+func (p *parser) startsProperty(content []byte) bool {
+	i := bytes.IndexAny(content, ";:")
+	if i < 0 {
+		i = len(content)
+	}
+	name := content[:i]
+	if !validName(name) {
+		return false
+	}
+	if bytes.IndexByte(content[i:], ':') >= 0 || knownName(name) {
+		return true
+	}
+	if p.i+1 < len(p.lines) {
+		next := p.lines[p.i+1]
+		return next.end > next.start && (p.data[next.start] == ' ' || p.data[next.start] == '\t')
+	}
+	return false
+}
+
+// gather reads the property starting at line p.i with its continuation
+// lines and leaves p.i after them.
+func (p *parser) gather() []segment {
+	segs := []segment{{p.i, segFirst}}
+	var h *header
+	for p.i++; p.i < len(p.lines); p.i++ {
+		l := p.lines[p.i]
+		content := p.data[l.start:l.end]
+		if len(content) > 0 && (content[0] == ' ' || content[0] == '\t') {
+			segs = append(segs, segment{p.i, segFold})
+			continue
+		}
+		if isEnd(content) || isBegin(content) {
+			break
+		}
+		if h == nil {
+			h = parseHeader(p.join(segs, "", false))
+		}
+		prev := p.lines[segs[len(segs)-1].line]
+		if h.qp && h.colon >= 0 && bytes.HasSuffix(p.data[prev.start:prev.end], []byte("=")) {
+			segs = append(segs, segment{p.i, segQP})
+			continue
+		}
+		if h.base64 && isBase64Line(content) {
+			segs = append(segs, segment{p.i, segBase64})
+			continue
+		}
+		break
+	}
+	return segs
+}
+
+// join builds the logical line from its segments. With qp set, the soft
+// line break "=" before a continuation in the value is dropped.
+func (p *parser) join(segs []segment, ver string, qp bool) []byte {
+	var out []byte
+	inValue := false
+	for _, s := range segs {
+		l := p.lines[s.line]
+		content := p.data[l.start:l.end]
+		if qp && inValue && (s.kind == segQP || s.kind == segFold) && len(out) > 0 && out[len(out)-1] == '=' {
+			out = out[:len(out)-1]
+		}
+		switch s.kind {
+		case segFold:
+			content = content[1:]
+		case segStray:
+			if ver == "2.1" {
+				out = append(out, '\r', '\n')
+			} else {
+				// A trailing backslash was the writer's continuation mark.
+				out = bytes.TrimSuffix(out, []byte(`\`))
+				out = append(out, '\\', 'n')
+			}
+		}
+		out = append(out, content...)
+		if !inValue && qp {
+			inValue = parseHeader(out).colon >= 0
+		}
+	}
+	return out
+}
+
+// decode fills in the properties of a card once all its lines are known:
+// the version (which may come last) decides how values are unescaped.
+func (p *parser) decode(c *Card, spans []propSpan, cardNo int) error {
+	headers := make([]*header, len(spans))
+	for i, s := range spans {
+		headers[i] = parseHeader(p.join(s.segs, "", false))
+	}
+	ver := ""
+	for i, h := range headers {
+		if h.name == "VERSION" && h.colon >= 0 {
+			ver = string(bytes.TrimSpace(p.join(spans[i].segs, "", false)[h.colon+1:]))
+			break
+		}
+	}
+	c.ver = effectiveVersion(ver, headers)
+	for i, s := range spans {
+		h := headers[i]
+		prop := c.Props[i]
+		text := p.join(s.segs, c.ver, h.qp)
+		if h.qp {
+			h = parseHeader(text)
+		}
+		prop.Group, prop.Name, prop.rawName, prop.Params = h.group, h.name, h.rawName, h.params
+		prop.raw = p.data[s.start:s.end]
+		last := p.lines[s.segs[len(s.segs)-1].line]
+		prop.eol = string(p.data[last.end:last.next])
+		prop.ver = c.ver
+		if h.colon < 0 {
+			prop.noColon = true
+		} else {
+			v, err := decodeValue(text[h.colon+1:], h)
+			if err != nil {
+				return &ParseError{Card: cardNo, Line: prop.line, Msg: fmt.Sprintf("%s: %v", h.name, err), Err: ErrCharset}
+			}
+			prop.Value = v
+		}
+		prop.snapshot()
+	}
+	c.parsed = slices.Clone(c.Props)
+	return nil
+}
+
+// effectiveVersion is the version whose escaping rules apply: the declared
+// one, or for a card without VERSION, 2.1 when it uses 2.1-only syntax.
+func effectiveVersion(declared string, headers []*header) string {
+	switch declared {
+	case "2.1", "3.0", "4.0":
+		return declared
+	}
+	for _, h := range headers {
+		if h.qp {
+			return "2.1"
+		}
+		for _, prm := range h.params {
+			if prm.raw != "" && !strings.Contains(prm.raw, "=") {
+				return "2.1"
+			}
+		}
+	}
+	return "3.0"
+}
+
+func quote(b []byte) string {
+	const max = 60
+	if len(b) > max {
+		return fmt.Sprintf("%q…", b[:max])
+	}
+	return fmt.Sprintf("%q", b)
+}
+
+func isFiller(content []byte) bool {
+	t := bytes.TrimSpace(bytes.TrimPrefix(content, bom))
+	return len(t) == 0 || t[0] == '#'
+}
+
+func isBegin(content []byte) bool { return isMarker(content, "BEGIN") }
+func isEnd(content []byte) bool   { return isMarker(content, "END") }
+
+// isMarker matches BEGIN:VCARD / END:VCARD in any case, with stray spaces.
+func isMarker(content []byte, marker string) bool {
+	name, value, ok := bytes.Cut(bytes.TrimPrefix(content, bom), []byte(":"))
+	return ok && bytes.EqualFold(bytes.TrimSpace(name), []byte(marker)) &&
+		bytes.EqualFold(bytes.TrimSpace(value), []byte("VCARD"))
+}
+
+func isBase64Line(content []byte) bool {
+	if len(content) == 0 {
+		return false
+	}
+	for _, c := range content {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
