@@ -1,0 +1,120 @@
+package carddav
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+)
+
+// AddressBook is an address-book collection as the server describes it.
+type AddressBook struct {
+	// Href is the collection's canonical path, with its trailing slash; URL is the same as an absolute URL.
+	Href string
+	URL  string
+
+	DisplayName string
+	Description string
+	// CTag (calendarserver getctag) and SyncToken change whenever a member changes; empty where the server
+	// does not report them.
+	CTag      string
+	SyncToken string
+	// SupportsSync reports sync-collection (RFC 6578) in the collection's supported-report-set; without it,
+	// use ListETags.
+	SupportsSync bool
+}
+
+// addressBookProps are the properties that fill an AddressBook.
+var addressBookProps = []xml.Name{
+	propResourceType, propDisplayName, propDescription, propCTag, propSyncToken, propSupportedReportSet,
+}
+
+// addressBookFrom reads an AddressBook out of a PROPFIND response about path; ok is false when the
+// resource is not an address book.
+func (c *Client) addressBookFrom(path string, r *msResponse) (ab AddressBook, ok bool) {
+	rt := r.prop(propResourceType.Space, propResourceType.Local)
+	if rt.child(nsCardDAV, "addressbook") == nil {
+		return AddressBook{}, false
+	}
+	srs := r.prop(propSupportedReportSet.Space, propSupportedReportSet.Local)
+	return AddressBook{
+		Href:         path,
+		URL:          c.URL(path),
+		DisplayName:  r.prop(propDisplayName.Space, propDisplayName.Local).trimmed(),
+		Description:  r.prop(propDescription.Space, propDescription.Local).trimmed(),
+		CTag:         r.prop(propCTag.Space, propCTag.Local).trimmed(),
+		SyncToken:    r.prop(propSyncToken.Space, propSyncToken.Local).trimmed(),
+		SupportsSync: srs.has(nsDAV, "sync-collection"),
+	}, true
+}
+
+// AddressBook reads the properties of the address book at abURL (a path or a URL on the endpoint's
+// origin). It fails with ErrNoAddressBook when the collection exists but is not an address book.
+func (c *Client) AddressBook(ctx context.Context, abURL string) (AddressBook, error) {
+	p, err := c.href(abURL)
+	if err != nil {
+		return AddressBook{}, fmt.Errorf("carddav: address book %s: %w", clip(abURL), err)
+	}
+	if p, err = collectionPath(p); err != nil {
+		return AddressBook{}, fmt.Errorf("carddav: address book %s: %w", clip(abURL), err)
+	}
+	var (
+		ab    AddressBook
+		found bool
+	)
+	_, err = c.multistatus(ctx, propfindRequest(p, "0", addressBookProps), func(r *msResponse) error {
+		if !found {
+			ab, found = c.addressBookFrom(p, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return AddressBook{}, err
+	}
+	if !found {
+		return AddressBook{}, fmt.Errorf("carddav: %s is not an address book: %w", p, ErrNoAddressBook)
+	}
+	return ab, nil
+}
+
+// CreateAddressBook makes a new address book at abURL with an extended MKCOL (RFC 5689) and returns it as
+// the server then describes it (Xandikos, for one, drops the description). A collection that already exists
+// gives an *HTTPError matching ErrMethodNotAllowed (RFC 4918 section 9.3.1).
+func (c *Client) CreateAddressBook(ctx context.Context, abURL, displayName, description string) (AddressBook, error) {
+	p, err := c.href(abURL)
+	if err == nil {
+		p, err = collectionPath(p)
+	}
+	if err != nil {
+		return AddressBook{}, fmt.Errorf("carddav: create address book %s: %w", clip(abURL), err)
+	}
+	body := xmlBody(nsDAV, "mkcol", func(b *bytes.Buffer) {
+		b.WriteString("<d:set><d:prop><d:resourcetype><d:collection/><card:addressbook/></d:resourcetype>")
+		if displayName != "" {
+			writeText(b, "d:displayname", displayName)
+		}
+		if description != "" {
+			writeText(b, "card:addressbook-description", description)
+		}
+		b.WriteString("</d:prop></d:set>")
+	})
+	_, err = c.do(ctx, request{method: "MKCOL", path: p, header: xmlHeader(""), body: body, limit: maxErrorBody})
+	if err != nil {
+		return AddressBook{}, err
+	}
+	return c.AddressBook(ctx, p)
+}
+
+// DeleteAddressBook removes the address book at abURL and everything in it.
+func (c *Client) DeleteAddressBook(ctx context.Context, abURL string) error {
+	p, err := c.href(abURL)
+	if err == nil {
+		p, err = collectionPath(p)
+	}
+	if err != nil {
+		return fmt.Errorf("carddav: delete address book %s: %w", clip(abURL), err)
+	}
+	_, err = c.do(ctx, request{method: http.MethodDelete, path: p, limit: maxErrorBody})
+	return err
+}

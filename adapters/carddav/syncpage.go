@@ -1,0 +1,148 @@
+package carddav
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// SyncPage is one answer to a sync-collection report (RFC 6578).
+type SyncPage struct {
+	// Token is the sync token to save once this page is applied, and to send next time.
+	Token string
+	// Changed lists members created or changed since the token sent (all members for an empty token).
+	Changed []Member
+	// Deleted lists hrefs removed since the token sent. It is always empty for an empty token: Radicale
+	// reports long-deleted members as 404 even then, and an initial listing has nothing to delete.
+	Deleted []string
+	// Rejected lists entries left out (see Rejected).
+	Rejected []Rejected
+	// More says the server truncated the answer (507 on the collection itself, RFC 6578 section 3.6):
+	// apply this page, then call again with Token.
+	More bool
+}
+
+// SyncCollection asks what changed in the address book since token ("" for everything) with a
+// sync-collection report, at most limit members per page if limit > 0 and the server honours it (Radicale
+// 3.1.8 and Xandikos 0.2.8 do not). A token the server no longer accepts gives an error matching
+// ErrInvalidSyncToken: call again with "" and reconcile the full listing. A server without the report gives
+// an error matching ErrNotSupported: use ListETags.
+func (c *Client) SyncCollection(ctx context.Context, abURL, token string, limit int) (*SyncPage, error) {
+	col, base, err := c.collection(abURL)
+	if err != nil {
+		return nil, fmt.Errorf("carddav: sync-collection %s: %w", clip(abURL), err)
+	}
+	page, err := c.syncCollection(ctx, col, base, token, limit)
+	var he *HTTPError
+	if !errors.As(err, &he) {
+		return page, err
+	}
+	switch {
+	case he.Status == http.StatusInsufficientStorage && he.Condition == nsDAV+" number-of-matches-within-limits" && limit > 0:
+		// The server cannot cut its answer at our limit (RFC 6578 section 3.7); it must answer in full.
+		c.cfg.logger.DebugContext(ctx, "carddav: server refused the sync limit; asking without one", "path", col)
+		return c.syncCollection(ctx, col, base, token, 0)
+	case he.Status == http.StatusNotImplemented || (he.Status == http.StatusMethodNotAllowed && he.cause == nil):
+		he.cause = ErrNotSupported
+	case he.Status == http.StatusForbidden && he.cause == nil && he.Condition == nsDAV+" supported-report":
+		he.cause = ErrNotSupported
+	case he.Status == http.StatusInternalServerError && token != "":
+		// Xandikos 0.2.8 answers 500 to a token it does not know (it looks the token up as a git object). If
+		// the collection answers a PROPFIND and reports another token, ours is what failed: a full resync
+		// is then the way out, while retrying would fail forever.
+		if ab, perr := c.AddressBook(ctx, col); perr == nil && ab.SyncToken != token {
+			he.cause = ErrInvalidSyncToken
+		}
+	}
+	return nil, he
+}
+
+func (c *Client) syncCollection(ctx context.Context, col string, base *url.URL, token string, limit int) (*SyncPage, error) {
+	body := xmlBody(nsDAV, "sync-collection", func(b *bytes.Buffer) {
+		writeText(b, "d:sync-token", token)
+		b.WriteString("<d:sync-level>1</d:sync-level>")
+		if limit > 0 {
+			b.WriteString("<d:limit><d:nresults>" + strconv.Itoa(limit) + "</d:nresults></d:limit>")
+		}
+		writeProp(b, []xml.Name{propGetETag})
+	})
+	page := &SyncPage{}
+	newToken, err := c.multistatus(ctx, request{method: "REPORT", path: col, header: xmlHeader("0"), body: body},
+		func(r *msResponse) error {
+			for _, h := range r.hrefs {
+				p, self, err := memberOf(base, col, h)
+				switch {
+				case err != nil:
+					page.Rejected = append(page.Rejected, Rejected{Href: clip(h), Err: err})
+				case self:
+					page.More = page.More || r.status == http.StatusInsufficientStorage
+				case strings.HasSuffix(p, "/"):
+					// A sub-collection is not a contact.
+				case r.status == http.StatusNotFound || r.status == http.StatusGone:
+					if token != "" {
+						page.Deleted = append(page.Deleted, p)
+					}
+				case r.status != 0 && r.status/100 != 2:
+					page.Rejected = append(page.Rejected, Rejected{Href: p, Err: memberError("REPORT", p, r.status)})
+				default:
+					page.Changed = append(page.Changed, Member{Href: p, ETag: ETag(r.prop(nsDAV, "getetag").trimmed())})
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	if newToken == "" {
+		return nil, fmt.Errorf("carddav: REPORT %s: %w: sync-collection answer without a sync-token", col, ErrMalformedResponse)
+	}
+	page.Token = newToken
+	return page, nil
+}
+
+// memberError is the error for one member of a multistatus that reported a failure status.
+func memberError(method, href string, status int) *HTTPError {
+	return &HTTPError{Method: method, Href: href, Status: status}
+}
+
+// Listing is the answer to ListETags.
+type Listing struct {
+	Members  []Member
+	Rejected []Rejected
+}
+
+// ListETags lists every member of the address book with its ETag (PROPFIND Depth 1), for servers without
+// sync-collection. It costs a full listing every time; prefer SyncCollection where AddressBook.SupportsSync.
+func (c *Client) ListETags(ctx context.Context, abURL string) (*Listing, error) {
+	col, base, err := c.collection(abURL)
+	if err != nil {
+		return nil, fmt.Errorf("carddav: list %s: %w", clip(abURL), err)
+	}
+	l := &Listing{}
+	_, err = c.multistatus(ctx, propfindRequest(col, "1", []xml.Name{propGetETag, propResourceType}), func(r *msResponse) error {
+		for _, h := range r.hrefs {
+			p, self, err := memberOf(base, col, h)
+			switch {
+			case err != nil:
+				l.Rejected = append(l.Rejected, Rejected{Href: clip(h), Err: err})
+			case self || strings.HasSuffix(p, "/") || r.prop(nsDAV, "resourcetype").child(nsDAV, "collection") != nil:
+				// The collection itself, or a sub-collection: not contacts.
+			case r.status != 0 && r.status/100 != 2:
+				l.Rejected = append(l.Rejected, Rejected{Href: p, Err: memberError("PROPFIND", p, r.status)})
+			default:
+				l.Members = append(l.Members, Member{Href: p, ETag: ETag(r.prop(nsDAV, "getetag").trimmed())})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
