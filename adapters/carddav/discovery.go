@@ -79,6 +79,12 @@ func (c *Client) discoverContext(ctx context.Context) (string, *msResponse, erro
 		}
 		// RFC 6764 section 6 step 4 falls back to the URL the user gave.
 		c.cfg.logger.DebugContext(ctx, "carddav: no usable /.well-known/carddav", "err", err)
+		p, r, ferr := c.propfindOne(ctx, start, contextProps)
+		if ferr != nil {
+			// Both failed; the well-known error usually says more (a redirect to another host, say).
+			return "", nil, fmt.Errorf("%w (after %s failed: %v)", ferr, wellKnown, err)
+		}
+		return p, r, nil
 	}
 	return c.propfindOne(ctx, start, contextProps)
 }

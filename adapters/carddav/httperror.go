@@ -1,10 +1,15 @@
 package carddav
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -67,7 +72,7 @@ func (e *HTTPError) Unwrap() []error {
 // 408, 425, 429 and 5xx other than 501 and 507 (which do not heal by waiting). An invalid sync token is not
 // retryable even when a server reports it as a 500: the caller has to resync.
 func (e *HTTPError) Retryable() bool {
-	if e.cause == ErrInvalidSyncToken || e.cause == ErrNotSupported {
+	if errors.Is(e.cause, ErrInvalidSyncToken) || errors.Is(e.cause, ErrNotSupported) {
 		return false
 	}
 	switch e.Status {
@@ -77,6 +82,25 @@ func (e *HTTPError) Retryable() bool {
 		return false
 	}
 	return e.Status >= 500 && e.Status <= 599
+}
+
+// Retryable reports whether err, from any Client method, may go away by trying again later: an
+// *HTTPError that says so, or a network failure (refused, reset, timed out, cut short). Cancellation and
+// everything else are not.
+func Retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.Retryable()
+	}
+	var ne net.Error
+	return errors.As(err, &ne) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, context.DeadlineExceeded)
 }
 
 func statusSentinel(status int) error {

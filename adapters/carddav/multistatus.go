@@ -80,7 +80,8 @@ func parseXML(r io.Reader) (*node, error) {
 // forgets it, so a listing of 100,000 members never sits in memory as one tree. onRoot, when set, sees the
 // root element first and can refuse the document.
 func streamXML(r io.Reader, onRoot func(*node) error, onChild func(*node) error) (*node, error) {
-	d := xml.NewDecoder(r)
+	src := &readErrors{r: r}
+	d := xml.NewDecoder(src)
 	var (
 		root  *node
 		stack []*node
@@ -92,6 +93,10 @@ func streamXML(r io.Reader, onRoot func(*node) error, onChild func(*node) error)
 			break
 		}
 		if err != nil {
+			if src.err != nil {
+				// A failure to read (the body over its limit, a cut connection) is not the server's XML.
+				return nil, src.err
+			}
 			return nil, fmt.Errorf("%w: xml: %v", ErrMalformedResponse, err)
 		}
 		switch t := tok.(type) {
@@ -259,4 +264,18 @@ func clip(s string) string {
 		s = s[:max] + "…"
 	}
 	return strings.ToValidUTF8(s, "?")
+}
+
+// readErrors remembers the first error of its reader other than io.EOF.
+type readErrors struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErrors) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
