@@ -230,7 +230,7 @@ func allContacts(ctx context.Context, q queryer, yield func(Contact) bool) error
 // Count returns the number of contacts.
 func (s *Store) Count(ctx context.Context) (int, error) {
 	var n int
-	if err := s.readRow(ctx, `SELECT COUNT(*) FROM contacts`, &n); err != nil {
+	if err := s.readRow(ctx, `SELECT value FROM meta WHERE key = 'contacts'`, &n); err != nil {
 		return 0, fmt.Errorf("changelog: count: %w", err)
 	}
 	return n, nil

@@ -22,7 +22,8 @@ import (
 //
 // A clear after from yields clear first and then every contact that exists now as add. A from below the trim
 // horizon ([Store.Horizon]) yields clear and then every contact as add. A from above the last revision fails with
-// [ErrFutureRevision]. Errors are yielded once, with a zero Task, and end the replay.
+// [ErrFutureRevision]. Errors are yielded once, with a zero Task, and end the replay. A clear comes first and
+// done last; the contacts' tasks come in no particular order.
 //
 // Sync streams: it holds one contact in memory at a time whatever the length of the log. It holds a read
 // snapshot open until the loop ends, which keeps SQLite from recycling the write-ahead log, so do not keep a
@@ -60,26 +61,37 @@ func (s *Store) replay(ctx context.Context, from uint64, e *emitter) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to lose, and the replay's own error matters more
-	var last, horizon int64
+	var last, horizon, count int64
 	// The first read starts the snapshot that every later query of this transaction sees.
 	if err := tx.QueryRowContext(ctx, `SELECT
 		(SELECT value FROM meta WHERE key = 'last_rev'),
-		(SELECT value FROM meta WHERE key = 'horizon')`).Scan(&last, &horizon); err != nil {
+		(SELECT value FROM meta WHERE key = 'horizon'),
+		(SELECT value FROM meta WHERE key = 'contacts')`).Scan(&last, &horizon, &count); err != nil {
 		return err
 	}
 	if from > uint64(last) {
 		return fmt.Errorf("%w (last revision is %d)", ErrFutureRevision, last)
 	}
+	r := replayer{ctx: ctx, tx: tx, e: e}
 	if from < uint64(horizon) {
-		if err := replayAll(ctx, tx, uint64(horizon), e); err != nil || e.stopped {
+		if err := r.dump(uint64(horizon)); err != nil || e.stopped {
 			return err
 		}
 	} else {
-		start, err := replayClears(ctx, tx, from, e)
+		start, err := r.clears(from)
 		if err != nil || e.stopped {
 			return err
 		}
-		if err := replayFolded(ctx, tx, start, e); err != nil || e.stopped {
+		if err := r.removed(start); err != nil || e.stopped {
+			return err
+		}
+		// The log after start holds last-start changes, so at most that many contacts changed: when that is a
+		// small part of the store, walking the rev index beats reading every contact.
+		plan := "NOT INDEXED"
+		if (uint64(last)-start)*8 < uint64(count) {
+			plan = "INDEXED BY contacts_by_rev"
+		}
+		if err := r.current(start, plan, false); err != nil || e.stopped {
 			return err
 		}
 	}
@@ -87,20 +99,25 @@ func (s *Store) replay(ctx context.Context, from uint64, e *emitter) error {
 	return nil
 }
 
-// replayAll answers a cursor older than the kept history: clear, then the whole store.
-func replayAll(ctx context.Context, tx *sql.Tx, horizon uint64, e *emitter) error {
-	if !e.emit(Task{Op: OpClear, Rev: horizon}) {
-		return nil
-	}
-	return allContacts(ctx, tx, func(c Contact) bool {
-		return e.emit(Task{Op: OpAdd, ID: c.ID, Contact: c, Rev: c.Rev})
-	})
+// replayer runs the queries of one replay inside its read transaction.
+type replayer struct {
+	ctx context.Context
+	tx  *sql.Tx
+	e   *emitter
 }
 
-// replayClears yields one clear task for the clears after from, and returns the revision the per-contact fold
-// starts from: the last clear, since nothing before it survives.
-func replayClears(ctx context.Context, tx *sql.Tx, from uint64, e *emitter) (uint64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT rev, origin FROM changes WHERE op = 4 AND rev > ? ORDER BY rev`, int64(from))
+// dump answers a cursor older than the kept history: clear, then the whole store.
+func (r replayer) dump(horizon uint64) error {
+	if !r.e.emit(Task{Op: OpClear, Rev: horizon}) {
+		return nil
+	}
+	return r.current(0, "NOT INDEXED", true)
+}
+
+// clears yields one clear task for the clears after from, and returns the revision the per-contact fold starts
+// from: the last clear, since nothing before it survives.
+func (r replayer) clears(from uint64) (uint64, error) {
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT rev, origin FROM changes WHERE op = 4 AND rev > ? ORDER BY rev`, int64(from))
 	if err != nil {
 		return 0, err
 	}
@@ -124,28 +141,29 @@ func replayClears(ctx context.Context, tx *sql.Tx, from uint64, e *emitter) (uin
 		return from, nil
 	}
 	slices.Sort(clear.Origins)
-	e.emit(clear)
+	r.e.emit(clear)
 	return clear.Rev, nil
 }
 
-// foldQuery folds the log after a revision per contact in SQL, so only one row per contact crosses into Go:
-// first packs the first change's revision and op (rev*8 + op, ops being < 8) so MIN finds both; origins are hex
-// encoded because group_concat(DISTINCT …) only separates with commas, which an origin may contain. The contact
-// is joined after the fold, so its vCard is read once however many changes it had.
-const foldQuery = `
+// removedQuery folds, per contact, the log after a revision of the contacts removed after it: only for them can
+// the current row not tell what the consumer saw at that revision. first packs the first change's revision and
+// op (rev*8 + op, ops being < 8) so MIN finds both; origins are hex encoded because group_concat(DISTINCT …)
+// only separates with commas, which an origin may contain.
+const removedQuery = `
 SELECT f.contact_id, f.first, f.last, f.origins, c.data, c.source, c.rev, c.updated
 FROM (
 	SELECT contact_id, MIN(rev * 8 + op) AS first, MAX(rev) AS last, group_concat(DISTINCT hex(origin)) AS origins
 	FROM changes
-	WHERE rev > ?
+	WHERE rev > ?1 AND contact_id IN (SELECT contact_id FROM changes WHERE op = 3 AND rev > ?1)
 	GROUP BY contact_id
 ) AS f
-LEFT JOIN contacts AS c ON c.id = f.contact_id
-ORDER BY f.contact_id`
+LEFT JOIN contacts AS c ON c.id = f.contact_id`
 
-// replayFolded yields one task per contact changed after start, which must not be followed by a clear.
-func replayFolded(ctx context.Context, tx *sql.Tx, start uint64, e *emitter) error {
-	rows, err := tx.QueryContext(ctx, foldQuery, int64(start))
+// removed yields the tasks of the contacts removed after start (which must not be followed by a clear): remove
+// if the contact existed at start and is gone, update if it existed and exists again, add if it is new, and
+// nothing if it came and went.
+func (r replayer) removed(start uint64) error {
+	rows, err := r.tx.QueryContext(r.ctx, removedQuery, int64(start))
 	if err != nil {
 		return err
 	}
@@ -161,17 +179,17 @@ func replayFolded(ctx context.Context, tx *sql.Tx, start uint64, e *emitter) err
 		if err := rows.Scan(&id, &first, &last, &origins, &data, &source, &rev, &updated); err != nil {
 			return err
 		}
-		existedBefore := Op(first%8) != OpAdd
+		existed := Op(first%8) != OpAdd
 		task := Task{ID: id, Rev: uint64(last)}
 		switch {
-		case rev.Valid && existedBefore:
+		case rev.Valid && existed:
 			task.Op = OpUpdate
 		case rev.Valid:
 			task.Op = OpAdd
-		case existedBefore:
+		case existed:
 			task.Op = OpRemove
 		default:
-			continue // added and removed after start: the consumer never needs to hear of it
+			continue
 		}
 		if rev.Valid {
 			if rev.Int64 != last {
@@ -182,11 +200,68 @@ func replayFolded(ctx context.Context, tx *sql.Tx, start uint64, e *emitter) err
 		if task.Origins, err = decodeOrigins(origins); err != nil {
 			return fmt.Errorf("contact %q: %w", id, err)
 		}
-		if !e.emit(task) {
+		if !r.e.emit(task) {
 			return nil
 		}
 	}
 	return rows.Err()
+}
+
+// current yields the contacts changed after start that were not removed after it (removed covers those), or
+// with all set every contact as an add with unknown origins. Such a contact existed at start exactly when its
+// incarnation was created by then, and its changes since came from its last origin alone when origin_after is
+// at most start; only otherwise is its log read, through the changes_by_contact index.
+func (r replayer) current(start uint64, plan string, all bool) error {
+	query := `SELECT ` + contactColumns + `, created, origin_after, origin FROM contacts ` + plan + ` WHERE rev > ?1`
+	if !all {
+		query += ` AND id NOT IN (SELECT contact_id FROM changes WHERE op = 3 AND rev > ?1)`
+	}
+	rows, err := r.tx.QueryContext(r.ctx, query, int64(start))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var created, after int64
+		var origin string
+		c, err := scanContact(rows, &created, &after, &origin)
+		if err != nil {
+			return err
+		}
+		task := Task{Op: OpAdd, ID: c.ID, Contact: c, Rev: c.Rev}
+		if !all {
+			if uint64(created) <= start {
+				task.Op = OpUpdate
+			}
+			if uint64(after) <= start {
+				task.Origins = []Origin{Origin(origin)}
+			} else if task.Origins, err = r.origins(c.ID, start); err != nil {
+				return err
+			}
+		}
+		if !r.e.emit(task) {
+			return nil
+		}
+	}
+	return rows.Err()
+}
+
+// origins reads the distinct origins of a contact's changes after start from the log.
+func (r replayer) origins(id string, start uint64) ([]Origin, error) {
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT DISTINCT origin FROM changes WHERE contact_id = ? AND rev > ? ORDER BY origin`, id, int64(start))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Origin
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			return nil, err
+		}
+		out = append(out, Origin(o))
+	}
+	return out, rows.Err()
 }
 
 func decodeOrigins(list string) ([]Origin, error) {

@@ -18,6 +18,7 @@ type Tx struct {
 	tx    *sql.Tx
 	start uint64 // last revision before this transaction
 	last  uint64 // last revision including this transaction's changes
+	count int64  // number of contacts including this transaction's changes
 	clock func() time.Time
 	now   int64 // Unix nanoseconds, read once so every change of a transaction carries the same time
 	// broken holds an error after which the transaction's state is unknown (a statement failed half way, or
@@ -49,7 +50,9 @@ func (s *Store) update(ctx context.Context, fn func(*Tx) error) error {
 	}()
 	t := &Tx{ctx: ctx, tx: sqlTx, clock: s.clock}
 	var last int64
-	if err := sqlTx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'last_rev'`).Scan(&last); err != nil {
+	if err := sqlTx.QueryRowContext(ctx, `SELECT
+		(SELECT value FROM meta WHERE key = 'last_rev'),
+		(SELECT value FROM meta WHERE key = 'contacts')`).Scan(&last, &t.count); err != nil {
 		return fmt.Errorf("changelog: begin: %w", err)
 	}
 	t.start, t.last = uint64(last), uint64(last)
@@ -60,7 +63,8 @@ func (s *Store) update(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("changelog: commit refused after a failed write: %w", t.broken)
 	}
 	if t.last != t.start {
-		if _, err := sqlTx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'last_rev'`, int64(t.last)); err != nil {
+		if _, err := sqlTx.ExecContext(ctx, `UPDATE meta SET value = CASE key WHEN 'last_rev' THEN ? ELSE ? END
+			WHERE key IN ('last_rev', 'contacts')`, int64(t.last), t.count); err != nil {
 			return fmt.Errorf("changelog: commit: %w", err)
 		}
 	}
@@ -129,14 +133,14 @@ func (t *Tx) Apply(origin Origin, changes []Change) (uint64, error) {
 	if _, err := t.tx.ExecContext(t.ctx, `SAVEPOINT changelog_apply`); err != nil {
 		return 0, fmt.Errorf("changelog: apply: %w", t.fail(err))
 	}
-	start := t.last
+	start, count := t.last, t.count
 	for i, ch := range changes {
 		if _, err := t.change(origin, ch.Op, ch.Contact); err != nil {
 			if t.broken == nil {
 				if _, rerr := t.tx.ExecContext(t.ctx, `ROLLBACK TO changelog_apply; RELEASE changelog_apply`); rerr != nil {
 					t.fail(rerr)
 				} else {
-					t.last = start
+					t.last, t.count = start, count
 				}
 			}
 			return 0, fmt.Errorf("changelog: apply: change %d of %d: %w", i+1, len(changes), err)
@@ -181,14 +185,18 @@ func (t *Tx) change(origin Origin, op Op, c Contact) (Contact, error) {
 	)
 	switch op {
 	case OpAdd:
-		res, err = t.tx.ExecContext(t.ctx, `INSERT INTO contacts (id, data, source, rev, updated) VALUES (?, ?, ?, ?, ?)`,
-			c.ID, c.Data, c.Source, int64(rev), t.now)
+		res, err = t.tx.ExecContext(t.ctx, `INSERT INTO contacts (id, data, source, rev, updated, created, origin, origin_after)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6, 0)`,
+			c.ID, c.Data, c.Source, int64(rev), t.now, string(origin))
 		if isUniqueViolation(err) {
 			return Contact{}, fmt.Errorf("add %q: %w", c.ID, ErrExists)
 		}
 	case OpUpdate:
-		res, err = t.tx.ExecContext(t.ctx, `UPDATE contacts SET data = ?, source = ?, rev = ?, updated = ? WHERE id = ?`,
-			c.Data, c.Source, int64(rev), t.now, c.ID)
+		// SET expressions see the row as it was, so origin_after moves to the previous change's revision
+		// exactly when the origin changes.
+		res, err = t.tx.ExecContext(t.ctx, `UPDATE contacts SET data = ?1, source = ?2, rev = ?3, updated = ?4,
+			origin_after = CASE WHEN origin = ?5 THEN origin_after ELSE rev END, origin = ?5 WHERE id = ?6`,
+			c.Data, c.Source, int64(rev), t.now, string(origin), c.ID)
 	case OpRemove:
 		res, err = t.tx.ExecContext(t.ctx, `DELETE FROM contacts WHERE id = ?`, c.ID)
 	case OpClear:
@@ -211,6 +219,14 @@ func (t *Tx) change(origin Origin, op Op, c Contact) (Contact, error) {
 		return Contact{}, fmt.Errorf("%s %q: log: %w", op, c.ID, t.fail(err))
 	}
 	t.last = rev
+	switch op {
+	case OpAdd:
+		t.count++
+	case OpRemove:
+		t.count--
+	case OpClear:
+		t.count = 0
+	}
 	if op == OpRemove || op == OpClear {
 		return Contact{}, nil
 	}
