@@ -34,9 +34,10 @@ func (p *Property) encode(ver, eol string) []byte {
 	value := []byte(p.Value)
 	if !b64 {
 		text := p.Value
-		if strings.ContainsAny(text, "\r\n") && !qp {
+		if (strings.ContainsAny(text, "\r\n") || !isASCII(text)) && !qp {
 			if ver == "2.1" {
-				// 2.1 has no \n escape: line breaks travel quoted-printable.
+				// 2.1 has no \n escape and 7-bit transport: line breaks and
+				// non-ASCII text travel quoted-printable.
 				params = params.clone()
 				params.Add("ENCODING", "QUOTED-PRINTABLE")
 				qp = true

@@ -138,8 +138,8 @@ func (p *Param) encode(sb *strings.Builder) {
 // characters a parameter cannot hold into RFC 6868 caret escapes.
 func writeParamValue(sb *strings.Builder, v string) {
 	needQuote := strings.ContainsAny(v, ",;:")
-	if strings.ContainsAny(v, "\"\n^") {
-		v = strings.NewReplacer("^", "^^", "\"", "^'", "\n", "^n").Replace(v)
+	if strings.ContainsAny(v, "\"\r\n^") {
+		v = strings.NewReplacer("^", "^^", "\"", "^'", "\r\n", "^n", "\n", "^n", "\r", "^n").Replace(v)
 	}
 	if needQuote {
 		sb.WriteByte('"')

@@ -272,11 +272,11 @@ func (p *parser) join(segs []segment, ver string, qp bool) []byte {
 		case segFold:
 			content = content[1:]
 		case segStray:
+			// A trailing backslash was the writer's continuation mark.
+			out = bytes.TrimSuffix(out, []byte(`\`))
 			if ver == "2.1" {
-				out = append(out, '\r', '\n')
+				out = append(out, '\r', '\n') // 2.1 has no \n escape
 			} else {
-				// A trailing backslash was the writer's continuation mark.
-				out = bytes.TrimSuffix(out, []byte(`\`))
 				out = append(out, '\\', 'n')
 			}
 		}

@@ -123,7 +123,8 @@ func qpEncode(b []byte, firstLen int, eol string) []byte {
 		switch {
 		case c == '\r' && i+1 < len(b) && b[i+1] == '\n':
 			tok = []byte("=0D")
-		case (c == ' ' || c == '\t') && (i+1 == len(b) || b[i+1] == '\r' || b[i+1] == '\n'):
+		case (c == ' ' || c == '\t') && (i == 0 || i+1 == len(b) || b[i+1] == '\r' || b[i+1] == '\n'):
+			// Readers strip white space at either end of a line.
 			tok = []byte{'=', hexd[c>>4], hexd[c&15]}
 		case c == '\t' || c == ' ' || c >= 33 && c <= 126 && c != '=':
 			tok = []byte{c}
