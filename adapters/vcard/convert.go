@@ -504,7 +504,7 @@ func (n nameField) apply(c *Card, ct *contact.Contact) {
 		if slices.IndexFunc(parts[:], func(s *[]string) bool { return len(*s) > 0 }) < 0 {
 			return
 		}
-		p = &Property{Name: "N", ver: c.version()}
+		p = &Property{Name: "N", ver: c.version(), Value: ";;;;"}
 		c.Add(p)
 	}
 	comps := splitEscaped(p.Value, ';')

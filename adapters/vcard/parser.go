@@ -187,10 +187,10 @@ func (p *parser) card(cardNo int) (*Card, error) {
 			c.Props = append(c.Props, &Property{lead: p.data[fill:l.start], line: line + 1})
 			spans = append(spans, propSpan{start: l.start, end: end, segs: segs})
 			fill = end
-		case len(spans) > 0:
-			// A value broken by a raw newline (Android's ADR with "\"
+		case len(spans) > 0 && spans[len(spans)-1].end == l.start && p.mayBreak(spans[len(spans)-1]):
+			// A text value broken by a raw newline (Android's ADR with "\\"
 			// continuations, LABELs with literal line breaks): the line
-			// belongs to the property before it, with what lies between.
+			// belongs to the property right above it.
 			s := &spans[len(spans)-1]
 			s.segs = append(s.segs, segment{p.i, segStray})
 			s.end = l.next
@@ -223,6 +223,17 @@ func (p *parser) startsProperty(content []byte) bool {
 		return next.end > next.start && (p.data[next.start] == ' ' || p.data[next.start] == '\t')
 	}
 	return false
+}
+
+// noBreak lists properties whose values never hold a line break, so a
+// stray line after them is an error rather than more of their value.
+var noBreak = map[string]bool{"VERSION": true, "UID": true, "REV": true, "PRODID": true, "KIND": true,
+	"GENDER": true, "BDAY": true, "ANNIVERSARY": true, "TZ": true, "GEO": true, "CLIENTPIDMAP": true}
+
+// mayBreak reports whether a stray line may continue the property in s.
+func (p *parser) mayBreak(s propSpan) bool {
+	h := parseHeader(p.join(s.segs, "", false))
+	return h.colon >= 0 && !h.base64 && !noBreak[h.name]
 }
 
 // gather reads the property starting at line p.i with its continuation
