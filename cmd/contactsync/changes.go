@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/contactsync/contactsync/changelog"
+)
+
+// changesCmd prints the changelog's DataStore tasks since a revision, one per line, as a consumer replaying
+// from that cursor would see them.
+type changesCmd struct {
+	since uint64
+	json  bool
+}
+
+// taskJSON is one line of `changes --json`.
+type taskJSON struct {
+	Op      string   `json:"op"`
+	ID      string   `json:"id,omitempty"`
+	Rev     uint64   `json:"rev"`
+	Origins []string `json:"origins,omitempty"`
+}
+
+func (c *changesCmd) Run(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet("changes", g.stdio.Err)
+	fs.Uint64Var(&c.since, "since", 0, "the revision to replay from (0: everything)")
+	fs.BoolVar(&c.json, "json", false, "one JSON object per line")
+	rest, err := g.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: changes takes no arguments (use --since REV)", errUsage)
+	}
+	store, err := g.openStore()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	w := bufio.NewWriter(g.stdio.Out)
+	defer w.Flush()
+	enc := json.NewEncoder(w)
+	for task, err := range store.Sync(ctx, c.since) {
+		if err != nil {
+			return fmt.Errorf("changes since %d: %w", c.since, err)
+		}
+		origins := make([]string, len(task.Origins))
+		for i, o := range task.Origins {
+			origins[i] = string(o)
+		}
+		if c.json {
+			if err := enc.Encode(taskJSON{Op: task.Op.String(), ID: task.ID, Rev: task.Rev, Origins: origins}); err != nil {
+				return err
+			}
+			continue
+		}
+		switch task.Op {
+		case changelog.OpDone:
+			fmt.Fprintf(w, "done\trev=%d\n", task.Rev)
+		case changelog.OpClear:
+			fmt.Fprintf(w, "clear\trev=%d\n", task.Rev)
+		default:
+			fmt.Fprintf(w, "%s\t%s\trev=%d\t%s\n", task.Op, task.ID, task.Rev, strings.Join(origins, ","))
+		}
+	}
+	return w.Flush()
+}

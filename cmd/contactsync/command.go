@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+)
+
+// errHelp ends a command that printed its help on request.
+var errHelp = errors.New("help requested")
+
+// A command is one subcommand of the CLI.
+type command interface {
+	// Run executes the command with the arguments after its name.
+	Run(ctx context.Context, g *globals, args []string) error
+}
+
+type commandInfo struct {
+	name    string
+	summary string
+	new     func() command
+}
+
+// commands lists the subcommands in the order `help` shows them.
+var commands = []commandInfo{
+	{"import", "import contacts from .vcf files (batched; one transaction per batch)", func() command { return &importCmd{} }},
+	{"export", "write every contact as vCard", func() command { return &exportCmd{} }},
+	{"add", "add a contact read from stdin (vCard or mozContact JSON)", func() command { return &addCmd{} }},
+	{"update", "replace contact ID with the vCard or mozContact JSON on stdin", func() command { return &updateCmd{} }},
+	{"rm", "remove contacts by ID", func() command { return &rmCmd{} }},
+	{"get", "print one contact", func() command { return &getCmd{} }},
+	{"list", "list contacts", func() command { return &listCmd{} }},
+	{"changes", "print the changelog tasks since a revision", func() command { return &changesCmd{} }},
+}
+
+// globals are the options every command accepts, before or after its name.
+type globals struct {
+	db    string
+	stdio Stdio
+}
+
+// register adds the global flags to a command's flag set so `contactsync import --db x` works as well as
+// `contactsync --db x import`.
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.db, "db", g.db, "path of the contact store (env CONTACTSYNC_DB)")
+}
+
+// Run parses the global flags, picks the subcommand and runs it.
+func Run(ctx context.Context, args []string, stdio Stdio) error {
+	g := &globals{db: defaultDBPath(), stdio: stdio}
+	fs := newFlagSet("contactsync", stdio.Err)
+	g.register(fs)
+	fs.Usage = func() { usage(stdio.Err) }
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		usage(stdio.Err)
+		return fmt.Errorf("%w: no command given", errUsage)
+	}
+	name := rest[0]
+	if name == "help" || name == "-h" || name == "--help" {
+		usage(stdio.Out)
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return c.new().Run(ctx, g, rest[1:])
+		}
+	}
+	return fmt.Errorf("%w: unknown command %q", errUsage, name)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: contactsync [--db PATH] COMMAND [ARGS]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nThe store defaults to %s (override with --db or CONTACTSYNC_DB).\n", defaultDBPath())
+}
+
+func newFlagSet(name string, errOut io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	return fs
+}
+
+// parseFlags parses a subcommand's flags (with the globals registered) and returns the positional arguments.
+func (g *globals) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	g.register(fs)
+	// Accept flags after positional arguments too (`rm ID --db x`), as people type them.
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, flagError(err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	}
+	return fmt.Errorf("%w: %v", errUsage, err)
+}
+
+// defaultDBPath is $CONTACTSYNC_DB, else contacts.db in the user's data directory.
+func defaultDBPath() string {
+	if p := os.Getenv("CONTACTSYNC_DB"); p != "" {
+		return p
+	}
+	return filepath.Join(userDataDir(), "contactsync", "contacts.db")
+}
+
+// userDataDir follows each platform's convention for application data (XDG on Unix).
+func userDataDir() string {
+	home, _ := os.UserHomeDir()
+	switch runtime.GOOS {
+	case "windows":
+		if d := os.Getenv("LocalAppData"); d != "" {
+			return d
+		}
+	case "darwin":
+		return filepath.Join(home, "Library", "Application Support")
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+		return d
+	}
+	return filepath.Join(home, ".local", "share")
+}
+
+// commandNames is used by tests to check that every command has documentation.
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	sort.Strings(names)
+	return names
+}
