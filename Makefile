@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 GO ?= go
 BIN := bin/contactsync
-DEMO_DIR ?= $(shell mktemp -d)
+DEMO_DIR := $(or $(DEMO_DIR),$(shell mktemp -d))
 
 .PHONY: build demo test lint unit fuzz bench deps clean
 
