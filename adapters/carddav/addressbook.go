@@ -59,21 +59,13 @@ func (c *Client) AddressBook(ctx context.Context, abURL string) (AddressBook, er
 	if p, err = collectionPath(p); err != nil {
 		return AddressBook{}, fmt.Errorf("carddav: address book %s: %w", clip(abURL), err)
 	}
-	var (
-		ab    AddressBook
-		found bool
-	)
-	_, err = c.multistatus(ctx, propfindRequest(p, "0", addressBookProps), func(r *msResponse) error {
-		if !found {
-			ab, found = c.addressBookFrom(p, r)
-		}
-		return nil
-	})
+	final, r, err := c.propfindOne(ctx, p, addressBookProps)
 	if err != nil {
 		return AddressBook{}, err
 	}
-	if !found {
-		return AddressBook{}, fmt.Errorf("carddav: %s is not an address book: %w", p, ErrNoAddressBook)
+	ab, ok := c.addressBookFrom(final, r)
+	if !ok {
+		return AddressBook{}, fmt.Errorf("carddav: %s is not an address book: %w", final, ErrNoAddressBook)
 	}
 	return ab, nil
 }

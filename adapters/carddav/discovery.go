@@ -104,6 +104,10 @@ func (c *Client) propfindOne(ctx context.Context, path string, props []xml.Name)
 	if got == nil {
 		return "", nil, fmt.Errorf("carddav: PROPFIND %s: %w: empty multistatus", final, ErrMalformedResponse)
 	}
+	if got.status/100 > 2 {
+		// Xandikos answers a PROPFIND of a missing resource with a 207 holding a 404.
+		return "", nil, memberError("PROPFIND", final, got.status)
+	}
 	return final, got, nil
 }
 

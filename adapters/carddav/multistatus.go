@@ -135,7 +135,9 @@ func streamXML(r io.Reader, onRoot func(*node) error, onChild func(*node) error)
 				}
 			}
 		case xml.CharData:
-			if len(stack) > 0 {
+			// Text directly inside a streamed root is only white space between responses; keeping it would
+			// let a body of blanks grow without bound.
+			if len(stack) > 1 || (len(stack) == 1 && onChild == nil) {
 				top := stack[len(stack)-1]
 				top.text = append(top.text, t...)
 			}

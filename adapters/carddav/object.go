@@ -83,16 +83,11 @@ func (c *Client) Put(ctx context.Context, href string, body []byte, cond Conditi
 
 // etagOf reads one member's getetag with a Depth 0 PROPFIND.
 func (c *Client) etagOf(ctx context.Context, p string) (ETag, error) {
-	var etag ETag
-	_, err := c.multistatus(ctx, propfindRequest(p, "0", []xml.Name{propGetETag}), func(r *msResponse) error {
-		if etag == "" {
-			etag = ETag(r.prop(nsDAV, "getetag").trimmed())
-		}
-		return nil
-	})
+	_, r, err := c.propfindOne(ctx, p, []xml.Name{propGetETag})
 	if err != nil {
 		return "", err
 	}
+	etag := ETag(r.prop(nsDAV, "getetag").trimmed())
 	if etag == "" {
 		return "", fmt.Errorf("carddav: PROPFIND %s: %w: no getetag", p, ErrMalformedResponse)
 	}

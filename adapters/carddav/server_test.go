@@ -122,6 +122,15 @@ func testCreateAddressBook(ctx context.Context, t *testing.T, srv *carddavtest.S
 	if !errors.Is(err, carddav.ErrMethodNotAllowed) {
 		t.Errorf("creating an existing book: %v; want ErrMethodNotAllowed", err)
 	}
+	if _, err := c.AddressBook(ctx, d.HomeSets[0]); !errors.Is(err, carddav.ErrNoAddressBook) {
+		t.Errorf("AddressBook(home set): %v; want ErrNoAddressBook", err)
+	}
+	if err := c.DeleteAddressBook(ctx, ab.URL); err != nil {
+		t.Fatalf("DeleteAddressBook: %v", err)
+	}
+	if _, err := c.AddressBook(ctx, ab.URL); !errors.Is(err, carddav.ErrNotFound) {
+		t.Errorf("AddressBook after delete: %v; want ErrNotFound", err)
+	}
 }
 
 func testConditionalWrites(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
