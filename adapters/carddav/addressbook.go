@@ -91,7 +91,7 @@ func (c *Client) CreateAddressBook(ctx context.Context, abURL, displayName, desc
 		}
 		b.WriteString("</d:prop></d:set>")
 	})
-	_, err = c.do(ctx, request{method: "MKCOL", path: p, header: xmlHeader(""), body: body, limit: maxErrorBody})
+	_, err = c.do(ctx, request{method: "MKCOL", path: p, header: xmlHeader(""), body: body})
 	if err != nil {
 		return AddressBook{}, err
 	}
@@ -107,6 +107,6 @@ func (c *Client) DeleteAddressBook(ctx context.Context, abURL string) error {
 	if err != nil {
 		return fmt.Errorf("carddav: delete address book %s: %w", clip(abURL), err)
 	}
-	_, err = c.do(ctx, request{method: http.MethodDelete, path: p, limit: maxErrorBody})
+	_, err = c.do(ctx, request{method: http.MethodDelete, path: p})
 	return err
 }

@@ -103,7 +103,8 @@ func (c *Client) href(ref string) (string, error) {
 }
 
 // request is one HTTP exchange. A 2xx reply is first vetted by check, when set; its body is then handed to
-// stream when set, otherwise read into reply.body; either way no more than limit bytes are read.
+// stream when set, otherwise read into reply.body; either way no more than limit bytes are read. A zero
+// limit discards the body of a 2xx reply.
 type request struct {
 	method string
 	path   string // canonical escaped path on the endpoint's origin
@@ -177,13 +178,16 @@ func (c *Client) send(ctx context.Context, r request) (*reply, error) {
 		if err == nil {
 			_, err = io.Copy(io.Discard, lr)
 		}
+	case ok && r.limit == 0:
+		// The caller wants only the status and headers (PUT, DELETE, MKCOL): a body is drained, never an
+		// error, since the write it reports has happened.
+		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
 	case ok:
 		rp.body, err = io.ReadAll(&limitReader{r: resp.Body, left: r.limit})
 	default:
-		rp.body, err = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		if err == nil {
-			_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
-		}
+		// The status is the answer; a body cut short only loses detail.
+		rp.body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
 	}
 	c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "carddav request",
 		slog.String("method", r.method), slog.String("path", r.path),

@@ -475,6 +475,18 @@ func TestPutWithoutETagAsksForIt(t *testing.T) {
 	}
 }
 
+func TestPutIgnoresLargeSuccessBody(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, body string) {
+		w.Header().Set("ETag", `"new"`)
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, strings.Repeat("created ", 200_000))
+	})
+	etag, err := f.client(t, carddav.WithMaxXMLSize(100), carddav.WithMaxObjectSize(100)).Put(context.Background(), "/ab/a.vcf", card("a", "a"), carddav.CreateOnly())
+	if err != nil || etag != `"new"` {
+		t.Errorf("Put = %q, %v; the write happened, so want its ETag and no error", etag, err)
+	}
+}
+
 func TestBasicAuthRefusedOverPlainHTTP(t *testing.T) {
 	var sent atomic.Int32
 	doer := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {

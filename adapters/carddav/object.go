@@ -71,7 +71,7 @@ func (c *Client) Put(ctx context.Context, href string, body []byte, cond Conditi
 	}
 	h := http.Header{"Content-Type": {"text/vcard; charset=utf-8"}}
 	cond.header(h)
-	rp, err := c.do(ctx, request{method: http.MethodPut, path: p, header: h, body: body, limit: maxErrorBody})
+	rp, err := c.do(ctx, request{method: http.MethodPut, path: p, header: h, body: body})
 	if err != nil {
 		return "", err
 	}
@@ -103,6 +103,6 @@ func (c *Client) Delete(ctx context.Context, href string, etag ETag) error {
 	}
 	h := http.Header{}
 	IfMatch(etag).header(h)
-	_, err = c.do(ctx, request{method: http.MethodDelete, path: p, header: h, limit: maxErrorBody})
+	_, err = c.do(ctx, request{method: http.MethodDelete, path: p, header: h})
 	return err
 }
