@@ -1,0 +1,474 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/changelog"
+)
+
+// Mass deletion guard: a pull may not delete every one of more than one synced contact, nor more than half of
+// at least guardMinMirrored of them, unless AllowMassDeletion says so.
+const guardMinMirrored = 10
+
+// pull applies what changed on the server since the saved sync token; without a token (the first pull, or
+// after the server refused the old one) it lists everything and reconciles the listing with the mirror.
+func (s *Syncer) pull(ctx context.Context, rs remoteState, st *Stats) error {
+	if !rs.listing {
+		err := s.pullSync(ctx, rs, st)
+		if !errors.Is(err, carddav.ErrNotSupported) {
+			if err != nil {
+				return fmt.Errorf("engine: pull from %s: %w", s.name, err)
+			}
+			return nil
+		}
+		s.cfg.logger.Info("server has no sync-collection; listing ETags instead", "remote", s.name)
+		if err := s.store.Update(ctx, func(tx *changelog.Tx) error {
+			_, err := tx.Exec(`UPDATE engine_remotes SET listing = 1, sync_token = '' WHERE name = ?`, s.name)
+			return err
+		}); err != nil {
+			return fmt.Errorf("engine: pull from %s: %w", s.name, err)
+		}
+	}
+	var listing *carddav.Listing
+	err := s.call(ctx, st, "list", func() (err error) {
+		listing, err = s.remote.ListETags(ctx, rs.AddressBook)
+		return err
+	})
+	if err == nil {
+		err = s.reconcile(ctx, rs, listing.Members, listing.Rejected, nil, st)
+	}
+	if err != nil {
+		return fmt.Errorf("engine: pull from %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// pullSync walks sync-collection pages from the saved token, applying each page and saving its token with
+// the page's last effects.
+func (s *Syncer) pullSync(ctx context.Context, rs remoteState, st *Stats) error {
+	token := rs.token
+	mirrored, err := s.mirrorCount(ctx)
+	if err != nil {
+		return err
+	}
+	var full *fullListing // the members seen so far of a listing from an empty token
+	deletions := 0
+	for {
+		var page *carddav.SyncPage
+		err := s.call(ctx, st, "sync-collection", func() (err error) {
+			page, err = s.remote.SyncCollection(ctx, rs.AddressBook, token, 0)
+			return err
+		})
+		if errors.Is(err, carddav.ErrInvalidSyncToken) && token != "" {
+			s.cfg.logger.Info("sync token no longer valid; full resync", "remote", s.name)
+			token, full, deletions = "", nil, 0
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if token == "" && full == nil {
+			full = &fullListing{etags: make(map[string]carddav.ETag)}
+		}
+		if full != nil {
+			full.add(page)
+			if page.More {
+				token = page.Token
+				continue
+			}
+			return s.reconcile(ctx, rs, full.members(), full.rejected, &page.Token, st)
+		}
+		changed, deleted, err := s.filter(ctx, page.Changed, page.Deleted)
+		if err != nil {
+			return err
+		}
+		deletions += len(deleted)
+		if err := s.guard(deletions, mirrored); err != nil {
+			return err
+		}
+		if err := s.apply(ctx, rs, changed, deleted, page.Rejected, &page.Token, st); err != nil {
+			return err
+		}
+		if !page.More {
+			return nil
+		}
+		token = page.Token
+	}
+}
+
+// fullListing gathers the pages of a listing from an empty token, in the order the server gave them.
+type fullListing struct {
+	order    []string
+	etags    map[string]carddav.ETag
+	rejected []carddav.Rejected
+}
+
+func (f *fullListing) add(p *carddav.SyncPage) {
+	for _, m := range p.Changed {
+		if _, ok := f.etags[m.Href]; !ok {
+			f.order = append(f.order, m.Href)
+		}
+		f.etags[m.Href] = m.ETag
+	}
+	for _, h := range p.Deleted {
+		delete(f.etags, h)
+	}
+	f.rejected = append(f.rejected, p.Rejected...)
+}
+
+func (f *fullListing) members() []carddav.Member {
+	out := make([]carddav.Member, 0, len(f.etags))
+	for _, h := range f.order {
+		if etag, ok := f.etags[h]; ok {
+			out = append(out, carddav.Member{Href: h, ETag: etag})
+		}
+	}
+	return out
+}
+
+func (s *Syncer) mirrorCount(ctx context.Context) (int, error) {
+	var n int
+	err := view(ctx, s.store, func(tx *changelog.Tx) error {
+		return tx.QueryRow(`SELECT count(*) FROM engine_mirror WHERE remote = ?`, s.name).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count mirror: %w", err)
+	}
+	return n, nil
+}
+
+// guard stops a pull that would delete most of what the device syncs with this remote.
+func (s *Syncer) guard(deletions, mirrored int) error {
+	if s.cfg.allowMassDelete || deletions == 0 {
+		return nil
+	}
+	if (deletions >= mirrored && mirrored > 1) || (mirrored >= guardMinMirrored && 2*deletions > mirrored) {
+		return fmt.Errorf("%w: the server no longer lists %d of the %d contacts synced with it; if that is right, sync again allowing mass deletion",
+			ErrMassDeletion, deletions, mirrored)
+	}
+	return nil
+}
+
+// filter keeps the changed members whose ETag differs from the mirror's (the server lists the device's own
+// uploads too) and from a set-aside bad version, and the deleted hrefs the mirror knows.
+func (s *Syncer) filter(ctx context.Context, members []carddav.Member, gone []string) (changed, deleted []string, err error) {
+	if len(members) == 0 && len(gone) == 0 {
+		return nil, nil, nil
+	}
+	err = view(ctx, s.store, func(tx *changelog.Tx) error {
+		changed, deleted = nil, nil
+		for _, mem := range members {
+			m, err := mirrorByHref(tx, s.name, mem.Href)
+			if err != nil {
+				return err
+			}
+			if mem.ETag != "" && m != nil && m.ETag.Equal(mem.ETag) {
+				continue
+			}
+			bad, err := asideETag(tx, s.name, mem.Href)
+			if err != nil {
+				return err
+			}
+			if mem.ETag != "" && bad != "" && bad.Equal(mem.ETag) {
+				continue
+			}
+			changed = append(changed, mem.Href)
+		}
+		for _, h := range gone {
+			m, err := mirrorByHref(tx, s.name, h)
+			if err != nil {
+				return err
+			}
+			if m != nil {
+				deleted = append(deleted, h)
+			}
+		}
+		return nil
+	})
+	return changed, deleted, err
+}
+
+func asideETag(tx *changelog.Tx, remote, href string) (carddav.ETag, error) {
+	var etag string
+	err := tx.QueryRow(`SELECT etag FROM engine_set_aside WHERE remote = ? AND kind = ? AND ref = ?`, remote, asidePull, href).Scan(&etag)
+	if err != nil && !isNoRows(err) {
+		return "", err
+	}
+	return carddav.ETag(etag), nil
+}
+
+// reconcile diffs a full listing against the mirror: members with another ETag are fetched, mirrored hrefs no
+// longer listed were deleted on the server.
+func (s *Syncer) reconcile(ctx context.Context, rs remoteState, members []carddav.Member, rejected []carddav.Rejected, token *string, st *Stats) error {
+	known := make(map[string]carddav.ETag)
+	err := view(ctx, s.store, func(tx *changelog.Tx) error {
+		clear(known)
+		rows, err := tx.Query(`SELECT href, etag FROM engine_mirror WHERE remote = ?`, s.name)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var href, etag string
+			if err := rows.Scan(&href, &etag); err != nil {
+				return err
+			}
+			known[href] = carddav.ETag(etag)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("read mirror: %w", err)
+	}
+	listed := make(map[string]struct{}, len(members))
+	for _, m := range members {
+		listed[m.Href] = struct{}{}
+	}
+	var gone []string
+	for href := range known {
+		if _, ok := listed[href]; !ok {
+			gone = append(gone, href)
+		}
+	}
+	if err := s.guard(len(gone), len(known)); err != nil {
+		return err
+	}
+	changed, deleted, err := s.filter(ctx, members, gone)
+	if err != nil {
+		return err
+	}
+	return s.apply(ctx, rs, changed, deleted, rejected, token, st)
+}
+
+// apply fetches and applies changed members and applies deletions, one transaction per batch; the last one also
+// records the rejected entries and saves token (when not nil), so the token never runs ahead of the effects.
+// Deletions go first: a contact that moved to another href is removed and then added, not refused as a
+// duplicate UID.
+func (s *Syncer) apply(ctx context.Context, rs remoteState, changed, deleted []string, rejected []carddav.Rejected, token *string, st *Stats) error {
+	type step struct{ deleted, changed []string }
+	var steps []step
+	for chunk := range slices.Chunk(deleted, s.cfg.batch) {
+		steps = append(steps, step{deleted: chunk})
+	}
+	for chunk := range slices.Chunk(changed, s.cfg.batch) {
+		steps = append(steps, step{changed: chunk})
+	}
+	finish := func(tx *changelog.Tx, local *Stats) error {
+		now := s.cfg.clock.Now().UnixNano()
+		for _, r := range rejected {
+			local.SetAside++
+			if err := setAside(tx, s.name, asidePull, r.Href, "", r.Err.Error(), now); err != nil {
+				return err
+			}
+		}
+		if token == nil || *token == rs.token {
+			return nil
+		}
+		_, err := tx.Exec(`UPDATE engine_remotes SET sync_token = ? WHERE name = ?`, *token, s.name)
+		return err
+	}
+	if len(steps) == 0 {
+		if len(rejected) == 0 && (token == nil || *token == rs.token) {
+			return nil
+		}
+		return s.applyTx(ctx, st, func(tx *changelog.Tx, local *Stats) error { return finish(tx, local) })
+	}
+	done, total := 0, len(changed)+len(deleted)
+	for i, stp := range steps {
+		var objs []carddav.Object
+		if len(stp.changed) > 0 {
+			err := s.call(ctx, st, "multiget", func() (err error) {
+				objs, err = s.remote.MultiGet(ctx, rs.AddressBook, stp.changed)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		last := i == len(steps)-1
+		err := s.applyTx(ctx, st, func(tx *changelog.Tx, local *Stats) error {
+			for _, href := range stp.deleted {
+				if err := s.applyDeletion(tx, href, local); err != nil {
+					return err
+				}
+			}
+			for _, obj := range objs {
+				if err := s.applyObject(tx, obj, local); err != nil {
+					return err
+				}
+			}
+			if last {
+				return finish(tx, local)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		done += len(stp.deleted) + len(stp.changed)
+		s.progress("pull", done, total)
+	}
+	return nil
+}
+
+// applyTx runs fn in one transaction and adds what it counted to st only if it commits.
+func (s *Syncer) applyTx(ctx context.Context, st *Stats, fn func(*changelog.Tx, *Stats) error) error {
+	var local Stats
+	err := s.store.Update(ctx, func(tx *changelog.Tx) error {
+		local = Stats{}
+		return fn(tx, &local)
+	})
+	if err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
+	st.Add(local)
+	return nil
+}
+
+// applyObject applies one fetched member: added when the device lacks it, taken as is when the device did not
+// change the contact since the base, merged three ways when both changed it (with no base on a first sync
+// where both hold the UID). A merge that differs from the server's version is written as a local change, so
+// the next push sends it. Anything unreadable is set aside, never applied.
+func (s *Syncer) applyObject(tx *changelog.Tx, obj carddav.Object, st *Stats) error {
+	now := s.cfg.clock.Now().UnixNano()
+	aside := func(reason string) error {
+		s.cfg.logger.Warn("remote member set aside", "remote", s.name, "href", obj.Href, "reason", reason)
+		st.SetAside++
+		return setAside(tx, s.name, asidePull, obj.Href, obj.ETag, reason, now)
+	}
+	if obj.Err != nil {
+		if errors.Is(obj.Err, carddav.ErrNotFound) {
+			return s.applyDeletion(tx, obj.Href, st)
+		}
+		return aside(obj.Err.Error())
+	}
+	id, err := remoteCard(obj.Href, obj.Data)
+	if err != nil {
+		return aside(err.Error())
+	}
+	mh, err := mirrorByHref(tx, s.name, obj.Href)
+	if err != nil {
+		return err
+	}
+	if mh != nil && mh.ContactID != id {
+		return aside(fmt.Sprintf("UID changed from %q to %q", mh.ContactID, id))
+	}
+	if mh == nil {
+		if mi, err := mirrorByID(tx, s.name, id); err != nil {
+			return err
+		} else if mi != nil {
+			return aside(fmt.Sprintf("UID %q is already at %s", id, mi.Href))
+		}
+	}
+	row := mirror{ContactID: id, Href: obj.Href, ETag: obj.ETag, Base: obj.Data}
+	local, err := tx.Get(id)
+	switch {
+	case errors.Is(err, changelog.ErrNotFound):
+		// New on the server, or deleted on the device while edited on the server: the edit beats the delete.
+		nc, err := tx.Add(s.origin, changelog.Contact{ID: id, Data: obj.Data})
+		if err != nil {
+			return err
+		}
+		st.Downloaded++
+		row.LocalRev = nc.Rev
+	case err != nil:
+		return err
+	case local.Source != "":
+		return aside(fmt.Sprintf("UID %q belongs to a contact from %q, which is never merged", id, local.Source))
+	default:
+		err := s.applyChange(tx, local, mh, &row, st)
+		if errors.Is(err, errUnmergeable) {
+			return aside(err.Error())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := putMirror(tx, s.name, row); err != nil {
+		return err
+	}
+	return clearAside(tx, s.name, asidePull, obj.Href)
+}
+
+// applyChange applies a fetched version to a contact the device holds, and sets row.LocalRev (and row.Base,
+// which stays the server's version: the base of the next merge is what the server holds).
+func (s *Syncer) applyChange(tx *changelog.Tx, local changelog.Contact, mh *mirror, row *mirror, st *Stats) error {
+	mine := uploadBytes(local)
+	row.LocalRev = local.Rev
+	if bytes.Equal(mine, row.Base) {
+		return nil
+	}
+	var base []byte
+	if mh != nil {
+		base = mh.Base
+	}
+	if base != nil && bytes.Equal(mine, base) {
+		nc, err := tx.Replace(s.origin, changelog.Contact{ID: local.ID, Data: row.Base})
+		if err != nil {
+			return err
+		}
+		st.Downloaded++
+		row.LocalRev = nc.Rev
+		return nil
+	}
+	res, err := s.merge(base, mine, row.Base)
+	if err != nil {
+		return fmt.Errorf("merge %s: %w", local.ID, err)
+	}
+	st.Merged++
+	st.Conflicts += len(res.Conflicts)
+	if err := recordConflicts(tx, s.name, local.ID, res.Conflicts); err != nil {
+		return err
+	}
+	origin := changelog.Local
+	if bytes.Equal(res.Data, row.Base) {
+		origin = s.origin
+	} else {
+		st.localWrites++
+	}
+	if bytes.Equal(res.Data, local.Data) {
+		return nil
+	}
+	nc, err := tx.Replace(origin, changelog.Contact{ID: local.ID, Data: res.Data})
+	if err != nil {
+		return err
+	}
+	row.LocalRev = nc.Rev
+	return nil
+}
+
+// applyDeletion applies a member deleted on the server: the device deletes the contact too, unless it changed
+// it since the base; then the edit beats the delete and the contact is written again as a local change, so the
+// next push uploads it afresh.
+func (s *Syncer) applyDeletion(tx *changelog.Tx, href string, st *Stats) error {
+	if err := clearAside(tx, s.name, asidePull, href); err != nil {
+		return err
+	}
+	m, err := mirrorByHref(tx, s.name, href)
+	if err != nil || m == nil {
+		return err
+	}
+	if err := deleteMirror(tx, s.name, m.ContactID); err != nil {
+		return err
+	}
+	local, err := tx.Get(m.ContactID)
+	switch {
+	case errors.Is(err, changelog.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case local.Source != "":
+		return nil
+	case bytes.Equal(uploadBytes(local), m.Base):
+		st.DeletedLocal++
+		return tx.Remove(s.origin, m.ContactID)
+	}
+	st.localWrites++
+	_, err = tx.Replace(changelog.Local, local)
+	return err
+}

@@ -1,0 +1,340 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/changelog"
+)
+
+// maxConflictRounds bounds the fetch-merge-retry loop of one upload.
+const maxConflictRounds = 5
+
+// push replays the changelog from the remote's cursor and writes every contact the device changed to the server.
+// The cursor moves only when the whole replay is done; the mirror, written as uploads succeed, makes a replay
+// cut short cheap to resume (contacts already holding the uploaded bytes are skipped).
+func (s *Syncer) push(ctx context.Context, rs remoteState, st *Stats) error {
+	cursor, err := s.cursor(ctx)
+	if err != nil {
+		return err
+	}
+	ids, done, err := pending(ctx, s.store, s.name, cursor)
+	if errors.Is(err, changelog.ErrFutureRevision) {
+		// The store was replaced by an older one: replay everything; the mirror skips what the server holds.
+		s.cfg.logger.Warn("cursor is ahead of the store; replaying the whole store", "remote", s.name, "cursor", cursor)
+		cursor = 0
+		ids, done, err = pending(ctx, s.store, s.name, 0)
+	}
+	if err != nil {
+		return fmt.Errorf("engine: push to %s: replay: %w", s.name, err)
+	}
+	if len(ids) == 0 && done == cursor {
+		return nil
+	}
+	var b batch
+	for i, id := range ids {
+		if err := s.pushOne(ctx, rs.AddressBook, id, &b, st); err != nil {
+			if cerr := s.commit(ctx, &b, nil); cerr != nil {
+				s.cfg.logger.Warn("could not record finished uploads", "remote", s.name, "err", cerr)
+			}
+			return fmt.Errorf("engine: push to %s: %w", s.name, err)
+		}
+		if b.len() >= s.cfg.batch {
+			if err := s.commit(ctx, &b, nil); err != nil {
+				return fmt.Errorf("engine: push to %s: %w", s.name, err)
+			}
+		}
+		s.progress("push", i+1, len(ids))
+	}
+	if err := s.commit(ctx, &b, func(tx *changelog.Tx) error { return tx.SetCursor(CursorName(s.name), done) }); err != nil {
+		return fmt.Errorf("engine: push to %s: save cursor: %w", s.name, err)
+	}
+	return nil
+}
+
+func (s *Syncer) cursor(ctx context.Context) (uint64, error) {
+	c, err := s.store.Cursor(ctx, CursorName(s.name))
+	if errors.Is(err, changelog.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("engine: cursor of %s: %w", s.name, err)
+	}
+	return c, nil
+}
+
+// pending lists the contacts changed after cursor that a push to the remote must look at, and the revision the
+// replay is consistent with. Changes that all came from the remote itself are left out (never echo a remote's
+// change back), and so are contacts from a non-syncable source. After a clear (or a cursor older than the kept
+// history) every contact the remote mirrors is looked at too, so deletions reach the server.
+func pending(ctx context.Context, store *changelog.Store, name string, cursor uint64) (ids []string, done uint64, err error) {
+	origin := changelog.Remote(name)
+	seen := make(map[string]struct{})
+	cleared := false
+	for task, err := range store.Sync(ctx, cursor) {
+		if err != nil {
+			return nil, 0, err
+		}
+		switch task.Op {
+		case changelog.OpClear:
+			cleared = true
+			continue
+		case changelog.OpDone:
+			done = task.Rev
+			continue
+		case changelog.OpAdd, changelog.OpUpdate:
+			if task.Contact.Source != "" {
+				continue
+			}
+		}
+		if task.OnlyFrom(origin) {
+			continue
+		}
+		if _, ok := seen[task.ID]; !ok {
+			seen[task.ID] = struct{}{}
+			ids = append(ids, task.ID)
+		}
+	}
+	if cleared {
+		err := view(ctx, store, func(tx *changelog.Tx) error {
+			rows, err := tx.Query(`SELECT contact_id FROM engine_mirror WHERE remote = ? ORDER BY contact_id`, name)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				if _, ok := seen[id]; !ok {
+					seen[id] = struct{}{}
+					ids = append(ids, id)
+				}
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	return ids, done, nil
+}
+
+// pushOne brings the server in line with the contact as it is now (not as the replay saw it: a later version
+// is just as good to send, and a contact deleted since is deleted).
+func (s *Syncer) pushOne(ctx context.Context, ab, id string, b *batch, st *Stats) error {
+	var c changelog.Contact
+	var m *mirror
+	present := true
+	err := view(ctx, s.store, func(tx *changelog.Tx) error {
+		var err error
+		c, err = tx.Get(id)
+		if errors.Is(err, changelog.ErrNotFound) {
+			present = false
+		} else if err != nil {
+			return err
+		}
+		m, err = mirrorByID(tx, s.name, id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case !present && m == nil:
+		return nil
+	case !present:
+		return s.pushDelete(ctx, m, b, st)
+	case c.Source != "":
+		return nil
+	}
+	body := uploadBytes(c)
+	if m != nil && bytes.Equal(body, m.Base) {
+		return nil
+	}
+	return s.upload(ctx, ab, c, body, m, b, st)
+}
+
+// upload writes a contact: If-None-Match: * at the href its UID gives for a new one, If-Match its mirrored ETag
+// for a known one. A 412 means someone else wrote first: fetch their version, merge three ways, retry.
+func (s *Syncer) upload(ctx context.Context, ab string, c changelog.Contact, body []byte, m *mirror, b *batch, st *Stats) error {
+	href, cond, base := carddav.HrefForUID(ab, c.ID), carddav.CreateOnly(), []byte(nil)
+	if m != nil {
+		href, cond, base = m.Href, carddav.IfMatch(m.ETag), m.Base
+	}
+	merged := false // whether body is a merge the device does not hold yet
+	var conflicts []changelog.Conflict
+	for range maxConflictRounds {
+		var etag carddav.ETag
+		err := s.call(ctx, st, "put "+href, func() (err error) {
+			etag, err = s.remote.Put(ctx, href, body, cond)
+			return err
+		})
+		if err == nil {
+			st.Uploaded++
+			row := mirror{ContactID: c.ID, Href: href, ETag: etag, Base: body, LocalRev: c.Rev}
+			if !merged {
+				b.puts = append(b.puts, row)
+				b.resolved = append(b.resolved, c.ID)
+				return nil
+			}
+			return s.settle(ctx, b, c, changelog.Local, row, conflicts, st)
+		}
+		lost := errors.Is(err, carddav.ErrPreconditionFailed) || (cond.IfMatch != "" && errors.Is(err, carddav.ErrNotFound))
+		if !lost {
+			if refused(err) {
+				return s.setAsidePush(ctx, b, c.ID, err, st)
+			}
+			return err
+		}
+		var obj *carddav.Object
+		err = s.call(ctx, st, "get "+href, func() (err error) {
+			obj, err = s.remote.Get(ctx, href)
+			return err
+		})
+		if errors.Is(err, carddav.ErrNotFound) {
+			// Deleted on the server while the device edited it: the edit beats the delete.
+			cond = carddav.CreateOnly()
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		res, err := s.merge(base, body, obj.Data)
+		if errors.Is(err, errUnmergeable) {
+			return s.setAsidePush(ctx, b, c.ID, err, st)
+		}
+		if err != nil {
+			return fmt.Errorf("merge %s: %w", c.ID, err)
+		}
+		conflicts = append(conflicts, res.Conflicts...)
+		if bytes.Equal(res.Data, obj.Data) {
+			return s.settle(ctx, b, c, s.origin, mirror{ContactID: c.ID, Href: href, ETag: obj.ETag, Base: obj.Data}, conflicts, st)
+		}
+		body, base, cond, merged = res.Data, obj.Data, carddav.IfMatch(obj.ETag), true
+	}
+	return fmt.Errorf("push %s: %w", c.ID, ErrTooManyConflicts)
+}
+
+// settle records an agreement reached through a merge: the device takes the agreed bytes (unless it changed the
+// contact again meanwhile; then the mirror keeps the old base and the next push merges the newer edit) and the
+// mirror records them, in one transaction.
+func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, origin changelog.Origin, row mirror, conflicts []changelog.Conflict, st *Stats) error {
+	var adopted, stale bool
+	err := s.commit(ctx, b, func(tx *changelog.Tx) error {
+		adopted, stale = false, false
+		cur, err := tx.Get(c.ID)
+		if errors.Is(err, changelog.ErrNotFound) || (err == nil && cur.Rev != c.Rev) {
+			stale = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		row.LocalRev = cur.Rev
+		if !bytes.Equal(uploadBytes(cur), row.Base) {
+			nc, err := tx.Replace(origin, changelog.Contact{ID: c.ID, Data: row.Base, Source: cur.Source})
+			if err != nil {
+				return err
+			}
+			row.LocalRev, adopted = nc.Rev, true
+		}
+		if err := putMirror(tx, s.name, row); err != nil {
+			return err
+		}
+		if err := clearAside(tx, s.name, asidePush, c.ID); err != nil {
+			return err
+		}
+		return recordConflicts(tx, s.name, c.ID, conflicts)
+	})
+	if err != nil {
+		return err
+	}
+	if !stale {
+		st.Merged++
+		st.Conflicts += len(conflicts)
+		if adopted && origin == s.origin {
+			st.Downloaded++
+		}
+	}
+	return nil
+}
+
+// pushDelete deletes a contact the device deleted, if the server still holds the version the device saw. A
+// newer version there wins: an edit beats a delete, and the contact comes back to the device.
+func (s *Syncer) pushDelete(ctx context.Context, m *mirror, b *batch, st *Stats) error {
+	err := s.call(ctx, st, "delete "+m.Href, func() error { return s.remote.Delete(ctx, m.Href, m.ETag) })
+	switch {
+	case err == nil:
+		st.DeletedRemote++
+		b.dels = append(b.dels, m.ContactID)
+		return nil
+	case errors.Is(err, carddav.ErrNotFound):
+		b.dels = append(b.dels, m.ContactID)
+		return nil
+	case !errors.Is(err, carddav.ErrPreconditionFailed):
+		if refused(err) {
+			return s.setAsidePush(ctx, b, m.ContactID, err, st)
+		}
+		return err
+	}
+	var obj *carddav.Object
+	err = s.call(ctx, st, "get "+m.Href, func() (err error) {
+		obj, err = s.remote.Get(ctx, m.Href)
+		return err
+	})
+	if errors.Is(err, carddav.ErrNotFound) {
+		b.dels = append(b.dels, m.ContactID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	restored := false
+	err = s.commit(ctx, b, func(tx *changelog.Tx) error {
+		restored = false
+		if _, err := tx.Get(m.ContactID); err == nil {
+			return nil // created again on the device meanwhile; the next push compares it with the mirror
+		} else if !errors.Is(err, changelog.ErrNotFound) {
+			return err
+		}
+		nc, err := tx.Add(s.origin, changelog.Contact{ID: m.ContactID, Data: obj.Data})
+		if err != nil {
+			return err
+		}
+		restored = true
+		return putMirror(tx, s.name, mirror{ContactID: m.ContactID, Href: m.Href, ETag: obj.ETag, Base: obj.Data, LocalRev: nc.Rev})
+	})
+	if err == nil && restored {
+		st.Downloaded++
+	}
+	return err
+}
+
+// refused reports a server's final "no" to one contact (403, 409, 413, 400, 415 …): retrying cannot help, and
+// the rest of the push should not wait for it.
+func refused(err error) bool {
+	var he *carddav.HTTPError
+	if !errors.As(err, &he) || he.Status < 400 || he.Status >= 500 {
+		return false
+	}
+	switch he.Status {
+	case http.StatusUnauthorized, http.StatusNotFound, http.StatusGone, http.StatusRequestTimeout,
+		http.StatusPreconditionFailed, http.StatusTooEarly, http.StatusTooManyRequests:
+		return false
+	}
+	return true
+}
+
+func (s *Syncer) setAsidePush(ctx context.Context, b *batch, id string, reason error, st *Stats) error {
+	s.cfg.logger.Warn("server refused a contact; set aside", "remote", s.name, "contact", id, "err", reason)
+	st.SetAside++
+	return s.commit(ctx, b, func(tx *changelog.Tx) error {
+		return setAside(tx, s.name, asidePush, id, "", reason.Error(), s.cfg.clock.Now().UnixNano())
+	})
+}
