@@ -83,6 +83,10 @@ func testDiscoverBareRoot(ctx context.Context, t *testing.T, srv *carddavtest.Se
 	if len(reqs) < 2 || reqs[0] != "PROPFIND /.well-known/carddav" || !strings.HasPrefix(reqs[1], "PROPFIND ") {
 		t.Errorf("requests = %q; want PROPFIND /.well-known/carddav then PROPFIND at the redirect target", reqs)
 	}
+	// Well-known, its redirect target, the principal, the home set.
+	if len(reqs) != 4 {
+		t.Errorf("discovery sent %d requests %q; want 4", len(reqs), reqs)
+	}
 	for _, r := range reqs {
 		if !strings.HasPrefix(r, "PROPFIND ") {
 			t.Errorf("discovery sent %q; want only PROPFINDs", r)
