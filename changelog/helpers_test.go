@@ -9,6 +9,13 @@ import (
 	"time"
 )
 
+// failer is what checks shared by ordinary and rapid tests need (testing.TB and *rapid.T both have it).
+type failer interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // testClock is a settable clock for deterministic timestamps and retention ages.
 type testClock struct {
 	mu  sync.Mutex

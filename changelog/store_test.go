@@ -379,7 +379,7 @@ func TestFullDiskLosesNothing(t *testing.T) {
 
 // checkIntegrity runs SQLite's own consistency check and the store's invariants: the log's revisions are
 // contiguous from the horizon up to the revision counter, and every contact's revision is a logged change.
-func checkIntegrity(t testing.TB, db *sql.DB) {
+func checkIntegrity(t failer, db *sql.DB) {
 	t.Helper()
 	var result string
 	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&result); err != nil || result != "ok" {
