@@ -52,11 +52,8 @@ func (c *Client) addressBookFrom(path string, r *msResponse) (ab AddressBook, ok
 // AddressBook reads the properties of the address book at abURL (a path or a URL on the endpoint's
 // origin). It fails with ErrNoAddressBook when the collection exists but is not an address book.
 func (c *Client) AddressBook(ctx context.Context, abURL string) (AddressBook, error) {
-	p, err := c.href(abURL)
+	p, _, err := c.collection(abURL)
 	if err != nil {
-		return AddressBook{}, fmt.Errorf("carddav: address book %s: %w", clip(abURL), err)
-	}
-	if p, err = collectionPath(p); err != nil {
 		return AddressBook{}, fmt.Errorf("carddav: address book %s: %w", clip(abURL), err)
 	}
 	final, r, err := c.propfindOne(ctx, p, addressBookProps)
@@ -74,10 +71,7 @@ func (c *Client) AddressBook(ctx context.Context, abURL string) (AddressBook, er
 // the server then describes it (Xandikos, for one, drops the description). A collection that already exists
 // gives an *HTTPError matching ErrMethodNotAllowed (RFC 4918 section 9.3.1).
 func (c *Client) CreateAddressBook(ctx context.Context, abURL, displayName, description string) (AddressBook, error) {
-	p, err := c.href(abURL)
-	if err == nil {
-		p, err = collectionPath(p)
-	}
+	p, _, err := c.collection(abURL)
 	if err != nil {
 		return AddressBook{}, fmt.Errorf("carddav: create address book %s: %w", clip(abURL), err)
 	}
@@ -100,10 +94,7 @@ func (c *Client) CreateAddressBook(ctx context.Context, abURL, displayName, desc
 
 // DeleteAddressBook removes the address book at abURL and everything in it.
 func (c *Client) DeleteAddressBook(ctx context.Context, abURL string) error {
-	p, err := c.href(abURL)
-	if err == nil {
-		p, err = collectionPath(p)
-	}
+	p, _, err := c.collection(abURL)
 	if err != nil {
 		return fmt.Errorf("carddav: delete address book %s: %w", clip(abURL), err)
 	}

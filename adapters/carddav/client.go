@@ -102,6 +102,21 @@ func (c *Client) href(ref string) (string, error) {
 	return resolveRef(c.endpoint, ref)
 }
 
+// collection resolves an address-book URL or path to its canonical path (with trailing slash) and its
+// absolute URL, against which member hrefs are checked.
+func (c *Client) collection(abURL string) (string, *url.URL, error) {
+	p, err := c.href(abURL)
+	if err == nil {
+		p, err = collectionPath(p)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	u := *c.endpoint
+	setPath(&u, p)
+	return p, &u, nil
+}
+
 // request is one HTTP exchange. A 2xx reply is first vetted by check, when set; its body is then handed to
 // stream when set, otherwise read into reply.body; either way no more than limit bytes are read. A zero
 // limit discards the body of a 2xx reply.

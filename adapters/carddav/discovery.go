@@ -152,15 +152,13 @@ func (c *Client) propHref(base string, r *msResponse, name xml.Name) (string, er
 
 // listAddressBooks lists the address books directly inside a home set.
 func (c *Client) listAddressBooks(ctx context.Context, home string) ([]AddressBook, error) {
-	home, err := collectionPath(home)
+	home, u, err := c.collection(home)
 	if err != nil {
 		return nil, err
 	}
-	u := *c.endpoint
-	setPath(&u, home)
 	var books []AddressBook
 	_, err = c.propfindFollow(ctx, home, "1", addressBookProps, func(r *msResponse) error {
-		p, _, err := memberOf(&u, home, r.hrefs[0])
+		p, _, err := memberOf(u, home, r.hrefs[0])
 		if err != nil {
 			c.cfg.logger.DebugContext(ctx, "carddav: skipping foreign href in home set", "err", err)
 			return nil

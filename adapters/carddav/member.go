@@ -1,7 +1,5 @@
 package carddav
 
-import "net/url"
-
 // Member is a contact in a listing: its href (canonical path) and current ETag. ETag is empty when the
 // server listed the member without one; fetch it to learn it.
 type Member struct {
@@ -15,19 +13,4 @@ type Member struct {
 type Rejected struct {
 	Href string
 	Err  error
-}
-
-// collection resolves an address-book URL or path to its canonical path (with trailing slash) and its
-// absolute URL, against which member hrefs are checked.
-func (c *Client) collection(abURL string) (string, *url.URL, error) {
-	p, err := c.href(abURL)
-	if err == nil {
-		p, err = collectionPath(p)
-	}
-	if err != nil {
-		return "", nil, err
-	}
-	u := *c.endpoint
-	setPath(&u, p)
-	return p, &u, nil
 }
