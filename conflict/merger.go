@@ -20,8 +20,16 @@ type merger struct {
 	// units when edited, nothing when removed.
 	fate [][]*unit
 	// adds[a+1] are the units added after base unit a (a = -1: at the start).
-	adds      [][]addition
-	conflicts []Conflict
+	adds [][]addition
+	// decisions are recorded as units and written out as Conflicts once
+	// the card is laid out, since laying out may rename a group.
+	decisions []decision
+}
+
+type decision struct {
+	kind Kind
+	w, l *unit // winner (in the card) and loser (nil for a deletion)
+	lost Side
 }
 
 // addition is a unit (or two, for one both sides added differently) that
@@ -71,17 +79,13 @@ func (m *merger) run() Result {
 		m.added(md, m.l.byClass[class], m.r.byClass[class], la, ra)
 	}
 	units, props := m.emit()
-	units, props = renameClashes(units, props)
+	renamed := renameClashes(units, props)
 
 	tmpl := *m.b.card
 	tmpl.Props = props
-	slices.SortFunc(m.conflicts, func(a, b Conflict) int {
-		return cmp.Or(cmp.Compare(a.Property, b.Property), cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)),
-			cmp.Compare(a.Winner, b.Winner), cmp.Compare(a.Loser, b.Loser))
-	})
 	return Result{
 		Card:        tmpl.Clone(),
-		Conflicts:   m.conflicts,
+		Conflicts:   m.conflicts(renamed),
 		WriteLocal:  !sameUnits(units, m.l.units),
 		WriteRemote: !sameUnits(units, m.r.units),
 	}
@@ -90,7 +94,8 @@ func (m *merger) run() Result {
 // match pairs each unit of a side with the base unit it stands for.
 // A single value pairs with the base's whatever it became. Instances of a
 // set pair in stages, each only among what earlier stages left: identical
-// content; the same value (its parameters or label changed); the same PID
+// content; the same value in the same group, then the same value anywhere
+// (its parameters or label changed); the same PID
 // (RFC 6350 §7); the same group (Apple's item1); the same parameters and
 // label (its value was edited). What stays unpaired was removed (base) or
 // added (side).
@@ -104,6 +109,7 @@ func match(md mode, bs, ss []*unit, side *view) {
 	used := make([]bool, len(bs))
 	for _, same := range []func(b, s *unit) bool{
 		func(b, s *unit) bool { return b.key == s.key },
+		func(b, s *unit) bool { return b.value == s.value && strings.EqualFold(b.group, s.group) },
 		func(b, s *unit) bool { return b.value == s.value },
 		func(b, s *unit) bool { return b.pid != "" && b.pid == s.pid },
 		func(b, s *unit) bool { return b.group != "" && strings.EqualFold(b.group, s.group) },
@@ -474,13 +480,34 @@ func greater(a, b *unit) *unit {
 // record keeps a decision: w is in the merged card, l (nil for a deletion)
 // lost, and it came from side lost.
 func (m *merger) record(kind Kind, w, l *unit, lost Side) {
-	at := m.rrev
-	if lost == Remote {
-		at = m.lrev
+	m.decisions = append(m.decisions, decision{kind, w, l, lost})
+}
+
+// conflicts writes the decisions out, with the winners as the card holds
+// them, sorted by property, group, winner and loser.
+func (m *merger) conflicts(renamed map[*unit]*unit) []Conflict {
+	if len(m.decisions) == 0 {
+		return nil
 	}
-	c := Conflict{UID: m.uid, Property: w.class, Group: w.group, Kind: kind, Winner: lines(w), Loser: lines(l), Side: lost, At: at}
-	c.ID = conflictID(&c)
-	m.conflicts = append(m.conflicts, c)
+	out := make([]Conflict, len(m.decisions))
+	for i, d := range m.decisions {
+		w := d.w
+		if r := renamed[w]; r != nil {
+			w = r
+		}
+		at := m.rrev
+		if d.lost == Remote {
+			at = m.lrev
+		}
+		out[i] = Conflict{UID: m.uid, Property: w.class, Group: w.group, Kind: d.kind,
+			Winner: lines(w), Loser: lines(d.l), Side: d.lost, At: at}
+		out[i].ID = conflictID(&out[i])
+	}
+	slices.SortFunc(out, func(a, b Conflict) int {
+		return cmp.Or(cmp.Compare(a.Property, b.Property), cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)),
+			cmp.Compare(a.Winner, b.Winner), cmp.Compare(a.Loser, b.Loser))
+	})
+	return out
 }
 
 // mergeList merges a comma-separated list (CATEGORIES, NICKNAME) item by
@@ -642,11 +669,13 @@ func mixed(as []addition) bool {
 
 // renameClashes gives a fresh group name to a unit whose group another
 // unit already uses (two sides each added an item3): properties of one
-// group would otherwise fuse.
-func renameClashes(units []*unit, props []*vcard.Property) ([]*unit, []*vcard.Property) {
+// group would otherwise fuse. It updates units and props in place and
+// returns the renamed units by their old selves.
+func renameClashes(units []*unit, props []*vcard.Property) map[*unit]*unit {
 	var used map[string]bool
 	var owner map[string]*unit
 	var renamed map[*vcard.Property]*vcard.Property
+	var out map[*unit]*unit
 	for i, u := range units {
 		if u.group == "" {
 			continue
@@ -676,7 +705,11 @@ func renameClashes(units []*unit, props []*vcard.Property) ([]*unit, []*vcard.Pr
 			ps[j] = regroup(p, name)
 			renamed[p] = ps[j]
 		}
-		units[i] = newUnit(ps)
+		if out == nil {
+			out = make(map[*unit]*unit)
+		}
+		out[u] = newUnit(ps)
+		units[i] = out[u]
 		owner[name] = units[i]
 	}
 	for i, p := range props {
@@ -684,7 +717,7 @@ func renameClashes(units []*unit, props []*vcard.Property) ([]*unit, []*vcard.Pr
 			props[i] = q
 		}
 	}
-	return units, props
+	return out
 }
 
 // sameUnits reports whether the merged units hold what a side holds.
