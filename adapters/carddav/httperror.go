@@ -103,6 +103,11 @@ func Retryable(err error) bool {
 		errors.Is(err, context.DeadlineExceeded)
 }
 
+// memberError is the error for one member of a multistatus that reported a failure status.
+func memberError(method, href string, status int) *HTTPError {
+	return &HTTPError{Method: method, Href: href, Status: status}
+}
+
 func statusSentinel(status int) error {
 	switch status {
 	case http.StatusUnauthorized:
