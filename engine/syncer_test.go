@@ -1,0 +1,451 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
+	"github.com/contactsync/contactsync/adapters/vcard"
+	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/changelog"
+	"github.com/contactsync/contactsync/engine"
+)
+
+// TestAgainstServers runs every sync scenario against each real server, each case in a fresh address book.
+func TestAgainstServers(t *testing.T) {
+	cases := []struct {
+		name string
+		run  func(t *testing.T, e *env)
+	}{
+		{"initial upload", testInitialUpload},
+		{"download onto an empty device", testDownload},
+		{"three devices converge", testThreeDevices},
+		{"no-op sync is one request", testNoOp},
+		{"412 race merges and retries", testPreconditionRace},
+		{"412 on create merges with the other copy", testCreateRace},
+		{"remote deletion vs local edit", testRemoteDeleteVsLocalEdit},
+		{"local deletion vs remote edit", testLocalDeleteVsRemoteEdit},
+		{"mass deletion guard", testMassDeletionGuard},
+		{"first sync merges same UID", testFirstSyncMerge},
+		{"non-syncable contacts never uploaded", testNonSyncable},
+		{"invalid sync token means full resync", testInvalidToken},
+		{"server without sync-collection", testListingFallback},
+		{"malformed remote card set aside", testMalformedSetAside},
+		{"card without UID gets one", testNoUID},
+		{"two remotes", testTwoRemotes},
+	}
+	for _, name := range carddavtest.Names {
+		t.Run(name, func(t *testing.T) {
+			srv := carddavtest.Start(t, name)
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) { tc.run(t, newEnv(t, srv)) })
+			}
+		})
+	}
+}
+
+func importCards(t *testing.T, d *device, n int) []string {
+	t.Helper()
+	var ids []string
+	for i := range n {
+		data := bench.Card(7, i)
+		d.add(data)
+		cards, _ := vcard.Parse(data)
+		ids = append(ids, cards[0].UID())
+	}
+	return ids
+}
+
+func testInitialUpload(t *testing.T, e *env) {
+	a := e.device()
+	importCards(t, a, 25)
+	st := a.sync()
+	if st.Uploaded != 25 || st.Downloaded != 0 {
+		t.Fatalf("first sync: %+v, want 25 uploaded and nothing downloaded", st)
+	}
+	e.converged(a)
+	if st := a.sync(); st.Uploaded != 0 || st.Downloaded != 0 {
+		t.Fatalf("second sync moved contacts: %+v", st)
+	}
+	if s := a.status(); s.Pending != 0 || s.Mirrored != 25 || s.SyncToken == "" || s.LastError != "" {
+		t.Fatalf("status after sync: %+v", s)
+	}
+}
+
+func testDownload(t *testing.T, e *env) {
+	for i := range 30 {
+		e.put(fmt.Sprintf("other-%d.vcf", i), bench.Card(9, i))
+	}
+	b := e.device()
+	st := b.sync()
+	if st.Downloaded != 30 || st.Uploaded != 0 {
+		t.Fatalf("download: %+v, want 30 downloaded and nothing uploaded", st)
+	}
+	e.converged(b)
+	// Nothing pulled may be pushed back: the changes came from this remote.
+	if s := b.status(); s.Pending != 0 {
+		t.Fatalf("%d downloaded contacts pending upload", s.Pending)
+	}
+}
+
+func testThreeDevices(t *testing.T, e *env) {
+	a, b, c := e.device(), e.device(), e.device()
+	ids := importCards(t, a, 6)
+	a.sync()
+	b.sync()
+	c.sync()
+	e.converged(a, b, c)
+
+	a.edit(ids[0], set("TITLE", "Director"))
+	b.remove(ids[1])
+	c.add(card("new-on-c", "Carol New", "TEL:+1 555 0100"))
+	// The same contact edited on two devices at once, in different fields.
+	a.edit(ids[2], addProp("TEL", "+44 20 7946 0000"))
+	b.edit(ids[2], set("NOTE", "edited on b"))
+	for range 2 {
+		for _, d := range []*device{a, b, c} {
+			d.sync()
+		}
+	}
+	cards := e.converged(a, b, c)
+	if !strings.Contains(cards[ids[0]], "TITLE:Director") {
+		t.Errorf("update lost: %q", cards[ids[0]])
+	}
+	if _, ok := cards[ids[1]]; ok {
+		t.Errorf("deleted contact still there")
+	}
+	if _, ok := cards["new-on-c"]; !ok {
+		t.Errorf("created contact missing")
+	}
+	if m := cards[ids[2]]; !strings.Contains(m, "+44 20 7946 0000") || !strings.Contains(m, "NOTE:edited on b") {
+		t.Errorf("concurrent edits not both kept: %q", m)
+	}
+}
+
+func testNoOp(t *testing.T, e *env) {
+	a := e.device()
+	importCards(t, a, 10)
+	a.sync()
+	a.tr.reset(nil)
+	st := a.sync()
+	if n := a.tr.count(); n != 1 {
+		t.Fatalf("no-op sync sent %d requests, want 1 (sync-collection)", n)
+	}
+	if st.Uploaded+st.Downloaded+st.Merged != 0 || st.Requests != 1 || st.Bytes == 0 {
+		t.Fatalf("no-op sync stats: %+v, want nothing moved and 1 request counted", st)
+	}
+}
+
+func testPreconditionRace(t *testing.T, e *env) {
+	a, b := e.device(), e.device()
+	ids := importCards(t, a, 3)
+	a.sync()
+	b.sync()
+	a.edit(ids[1], set("TITLE", "Chief"))
+	// Just before a's conditional PUT reaches the server, b's edit of another field lands there.
+	raced := false
+	a.tr.reset(func(req *http.Request) (*http.Response, error) {
+		if req.Method == http.MethodPut && req.Header.Get("If-Match") != "" && !raced {
+			raced = true
+			b.edit(ids[1], set("NOTE", "b was first"))
+			b.sync()
+		}
+		return nil, nil
+	})
+	st := a.sync()
+	if !raced {
+		t.Fatal("the race was never injected")
+	}
+	if st.Merged == 0 {
+		t.Fatalf("no merge after the 412: %+v", st)
+	}
+	b.sync()
+	cards := e.converged(a, b)
+	if m := cards[ids[1]]; !strings.Contains(m, "TITLE:Chief") || !strings.Contains(m, "NOTE:b was first") {
+		t.Fatalf("an edit was lost: %q", m)
+	}
+}
+
+func testCreateRace(t *testing.T, e *env) {
+	// Two devices create the same UID at once (a contact restored from the same backup): the second upload
+	// meets the first with If-None-Match and merges instead of duplicating.
+	a, b := e.device(), e.device()
+	a.sync()
+	b.sync()
+	a.add(card("same", "Same Person", "EMAIL:same@example.org"))
+	b.add(card("same", "Same Person", "TEL:+1 555 0199"))
+	a.sync()
+	b.sync()
+	a.sync()
+	cards := e.converged(a, b)
+	if m := cards["same"]; !strings.Contains(m, "EMAIL:same@example.org") || !strings.Contains(m, "TEL:+1 555 0199") {
+		t.Fatalf("create race lost a side: %q", m)
+	}
+}
+
+func testRemoteDeleteVsLocalEdit(t *testing.T, e *env) {
+	a := e.device()
+	ids := importCards(t, a, 4)
+	a.sync()
+	e.deleteOnServer(ids[0])
+	e.deleteOnServer(ids[1])
+	a.edit(ids[0], set("NOTE", "still needed"))
+	st := a.sync()
+	if st.DeletedLocal != 1 {
+		t.Fatalf("want the unedited contact deleted locally: %+v", st)
+	}
+	cards := e.converged(a)
+	if !strings.Contains(cards[ids[0]], "NOTE:still needed") {
+		t.Fatalf("edited contact not uploaded again: %q", cards[ids[0]])
+	}
+	if _, ok := cards[ids[1]]; ok {
+		t.Fatal("unedited contact deleted on the server came back")
+	}
+}
+
+func testLocalDeleteVsRemoteEdit(t *testing.T, e *env) {
+	a := e.device()
+	ids := importCards(t, a, 3)
+	a.sync()
+	e.editOnServer(ids[0], set("NOTE", "edited elsewhere"))
+	a.remove(ids[0])
+	a.remove(ids[1])
+	a.sync()
+	cards := e.converged(a)
+	if !strings.Contains(cards[ids[0]], "NOTE:edited elsewhere") {
+		t.Fatalf("remote edit lost to a local delete: %q", cards[ids[0]])
+	}
+	if _, ok := cards[ids[1]]; ok {
+		t.Fatal("local delete not applied on the server")
+	}
+}
+
+func testMassDeletionGuard(t *testing.T, e *env) {
+	a := e.device()
+	ids := importCards(t, a, 12)
+	a.sync()
+	for _, id := range ids[:10] {
+		e.deleteOnServer(id)
+	}
+	_, err := a.syncer.Sync(context.Background())
+	if !errors.Is(err, engine.ErrMassDeletion) {
+		t.Fatalf("sync after the server lost most contacts: %v, want ErrMassDeletion", err)
+	}
+	if n := len(a.contacts()); n != 12 {
+		t.Fatalf("device has %d contacts after the refused pull, want 12", n)
+	}
+	if s := a.status(); !strings.Contains(s.LastError, "mass deletion") {
+		t.Fatalf("status does not show the refusal: %q", s.LastError)
+	}
+	allowed, err := engine.NewSyncer(context.Background(), a.store, remoteName, a.env.other, engine.AllowMassDeletion(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := allowed.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(a.contacts()); n != 2 {
+		t.Fatalf("device has %d contacts after the allowed pull, want 2", n)
+	}
+}
+
+func testFirstSyncMerge(t *testing.T, e *env) {
+	// The server already has the contact (under a name another client chose); so has the device.
+	e.put("chosen-by-other-client.vcf", card("shared-uid", "Pat Doe", "TEL:+1 555 0111"))
+	e.put("only-remote.vcf", card("only-remote", "Remote Only"))
+	a := e.device()
+	a.add(card("shared-uid", "Pat Doe", "EMAIL:pat@example.org"))
+	a.add(card("only-local", "Local Only"))
+	st := a.sync()
+	if st.Merged != 1 {
+		t.Fatalf("first sync: %+v, want one merge", st)
+	}
+	cards := e.converged(a)
+	if len(cards) != 3 {
+		t.Fatalf("server has %d cards, want 3", len(cards))
+	}
+	if m := cards["shared-uid"]; !strings.Contains(m, "TEL:+1 555 0111") || !strings.Contains(m, "EMAIL:pat@example.org") {
+		t.Fatalf("merge lost a side: %q", m)
+	}
+}
+
+func testNonSyncable(t *testing.T, e *env) {
+	e.put("social.vcf", card("social-1", "Server Version", "NOTE:from the server"))
+	a := e.device()
+	ctx := context.Background()
+	for _, c := range []changelog.Contact{
+		{ID: "social-1", Data: card("social-1", "Imported Friend"), Source: "facebook"},
+		{ID: "social-2", Data: card("social-2", "Other Friend"), Source: "facebook"},
+	} {
+		if _, err := a.store.Add(ctx, changelog.Local, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.add(card("mine", "My Contact"))
+	a.sync()
+	cards := e.serverCards()
+	if _, ok := cards["social-2"]; ok {
+		t.Fatal("a non-syncable contact was uploaded")
+	}
+	if !strings.Contains(cards["social-1"], "Server Version") {
+		t.Fatalf("the server's card with a non-syncable UID was overwritten: %q", cards["social-1"])
+	}
+	if got := a.get("social-1"); !strings.Contains(got, "Imported Friend") {
+		t.Fatalf("the non-syncable contact was replaced or merged: %q", got)
+	}
+	if _, ok := cards["mine"]; !ok {
+		t.Fatal("the ordinary contact was not uploaded")
+	}
+	if s := a.status(); len(s.SetAside) != 1 || !strings.Contains(s.SetAside[0].Reason, "facebook") {
+		t.Fatalf("the collision is not listed: %+v", s.SetAside)
+	}
+}
+
+func testInvalidToken(t *testing.T, e *env) {
+	a := e.device()
+	importCards(t, a, 5)
+	a.sync()
+	e.put("while-away.vcf", card("while-away", "Arrived Meanwhile"))
+	if err := a.store.Update(context.Background(), func(tx *changelog.Tx) error {
+		_, err := tx.Exec(`UPDATE engine_remotes SET sync_token = ? WHERE name = ?`, invalidToken(e), remoteName)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st := a.sync()
+	if st.Downloaded != 1 {
+		t.Fatalf("full resync: %+v, want exactly the one new contact downloaded", st)
+	}
+	e.converged(a)
+	if s := a.status(); s.SyncToken == invalidToken(e) || s.SyncToken == "" {
+		t.Fatalf("token not replaced: %q", s.SyncToken)
+	}
+}
+
+// invalidToken is a token of the right shape that the server never issued.
+func invalidToken(e *env) string {
+	if e.srv.Name == "radicale" {
+		return "http://radicale.org/ns/sync/0000000000000000000000000000000000000000000000000000000000000000"
+	}
+	return "999999999"
+}
+
+// noSyncCollection stands for a server without RFC 6578.
+type noSyncCollection struct{ engine.Remote }
+
+func (noSyncCollection) SyncCollection(context.Context, string, string, int) (*carddav.SyncPage, error) {
+	return nil, fmt.Errorf("sync-collection: %w", carddav.ErrNotSupported)
+}
+
+func testListingFallback(t *testing.T, e *env) {
+	a := e.deviceWith(func(r engine.Remote) engine.Remote { return noSyncCollection{r} })
+	importCards(t, a, 5)
+	a.sync()
+	e.put("x.vcf", card("from-elsewhere", "Elsewhere"))
+	e.deleteOnServer(importedUID(0))
+	st := a.sync()
+	if st.Downloaded != 1 || st.DeletedLocal != 1 {
+		t.Fatalf("listing pull: %+v, want 1 downloaded and 1 deleted", st)
+	}
+	e.converged(a)
+}
+
+func importedUID(i int) string {
+	cards, _ := vcard.Parse(bench.Card(7, i))
+	return cards[0].UID()
+}
+
+// corrupting damages one fetched member, as a broken server or another client's garbage would.
+type corrupting struct {
+	engine.Remote
+	uid string
+}
+
+func (c corrupting) MultiGet(ctx context.Context, ab string, hrefs []string) ([]carddav.Object, error) {
+	objs, err := c.Remote.MultiGet(ctx, ab, hrefs)
+	for i := range objs {
+		if strings.Contains(string(objs[i].Data), "UID:"+c.uid) {
+			objs[i].Data = []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + c.uid + "\r\nthis is no property\r\n")
+		}
+	}
+	return objs, err
+}
+
+func testMalformedSetAside(t *testing.T, e *env) {
+	e.put("good.vcf", card("good", "Good Card"))
+	e.put("bad.vcf", card("bad", "Bad Card"))
+	a := e.deviceWith(func(r engine.Remote) engine.Remote { return corrupting{r, "bad"} })
+	st := a.sync()
+	if st.Downloaded != 1 || st.SetAside != 1 {
+		t.Fatalf("sync: %+v, want 1 downloaded and 1 set aside", st)
+	}
+	if _, ok := a.contacts()["good"]; !ok {
+		t.Fatal("the good card was not applied")
+	}
+	s := a.status()
+	if len(s.SetAside) != 1 || !strings.HasSuffix(s.SetAside[0].Ref, "/bad.vcf") || s.SetAside[0].Kind != "pull" {
+		t.Fatalf("set-aside list: %+v", s.SetAside)
+	}
+	// Unchanged on the server, the bad member is not fetched again.
+	a.tr.reset(nil)
+	a.sync()
+	if n := a.tr.count(); n != 1 {
+		t.Fatalf("second sync sent %d requests, want 1", n)
+	}
+}
+
+func testNoUID(t *testing.T, e *env) {
+	a := e.device()
+	data := []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No Uid\r\nEND:VCARD\r\n")
+	if _, err := a.store.Add(context.Background(), changelog.Local, changelog.Contact{ID: "derived-id", Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	a.sync()
+	cards := e.serverCards()
+	if !strings.Contains(cards["derived-id"], "FN:No Uid") {
+		t.Fatalf("server cards: %v", cards)
+	}
+	a.tr.reset(nil)
+	if st := a.sync(); st.Uploaded != 0 || a.tr.count() != 1 {
+		t.Fatalf("the card without UID was uploaded again: %+v, %d requests", st, a.tr.count())
+	}
+}
+
+func testTwoRemotes(t *testing.T, e *env) {
+	// The same device syncs with two address books (two accounts); a change from either reaches the other,
+	// and nothing goes back to where it came from.
+	e2 := newEnv(t, e.srv)
+	a := e.device()
+	ctx := context.Background()
+	if err := engine.AddRemote(ctx, a.store, engine.RemoteConfig{Name: "second", Endpoint: e2.srv.URL, AddressBook: e2.ab}); err != nil {
+		t.Fatal(err)
+	}
+	second, err := engine.NewSyncer(ctx, a.store, "second", e2.other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.add(card("local-1", "Local One"))
+	e.put("r1.vcf", card("from-first", "From First"))
+	e2.put("r2.vcf", card("from-second", "From Second"))
+	for range 2 {
+		a.sync()
+		if _, err := second.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ee := range []*env{e, e2} {
+		cards := ee.serverCards()
+		if len(cards) != 3 {
+			t.Fatalf("address book %s holds %d cards, want 3: %v", ee.ab, len(cards), cards)
+		}
+	}
+	st, err := second.Sync(ctx)
+	if err != nil || st.Uploaded != 0 {
+		t.Fatalf("settled second remote still uploads: %+v %v", st, err)
+	}
+}
