@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 )
 
 // prefixes are the namespace prefixes every response declares on its root element.
@@ -36,17 +37,60 @@ func (x *xmlWriter) bytes(b []byte) {
 }
 
 // text writes escaped character data. Carriage returns are written as &#xD; so that a vCard's CRLF line ends
-// survive XML parsing, which would turn a literal CRLF into LF.
-func (x *xmlWriter) text(s string) {
-	if x.err == nil {
-		x.err = xml.EscapeText(x.w, []byte(s))
+// survive XML parsing, which would turn a literal CRLF into LF. Quotes are left alone, so an ETag reads the
+// same in the XML as in a header.
+func (x *xmlWriter) text(s string) { x.escape(s, false) }
+
+func (x *xmlWriter) textBytes(b []byte) { x.escape(string(b), false) }
+
+// escape writes s with the characters XML gives meaning to replaced; in an attribute value (attr), quotes and
+// white space other than the space too. A character XML cannot carry at all becomes U+FFFD (stored vCards never
+// hold one: PUT refuses them).
+func (x *xmlWriter) escape(s string, attr bool) {
+	last := 0
+	for i, r := range s {
+		var esc string
+		switch r {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\r':
+			esc = "&#xD;"
+		case '"':
+			if attr {
+				esc = "&quot;"
+			}
+		case '\n':
+			if attr {
+				esc = "&#xA;"
+			}
+		case '\t':
+			if attr {
+				esc = "&#x9;"
+			}
+		default:
+			if r < 0x20 || r == 0xFFFE || r == 0xFFFF || (r == utf8.RuneError && isBadRune(s[i:])) {
+				esc = "\uFFFD"
+			}
+		}
+		if esc == "" {
+			continue
+		}
+		x.raw(s[last:i])
+		x.raw(esc)
+		_, size := utf8.DecodeRuneInString(s[i:])
+		last = i + size
 	}
+	x.raw(s[last:])
 }
 
-func (x *xmlWriter) textBytes(b []byte) {
-	if x.err == nil {
-		x.err = xml.EscapeText(x.w, b)
-	}
+// isBadRune reports whether s starts with a byte that is not UTF-8 (rather than a real U+FFFD).
+func isBadRune(s string) bool {
+	_, size := utf8.DecodeRuneInString(s)
+	return size <= 1
 }
 
 // open writes the start tag of a property element; a namespace without a prefix is declared on the element.
@@ -70,7 +114,7 @@ func (x *xmlWriter) tag(n xml.Name, empty bool) {
 		// The name came from the request's XML, so Local is a valid name; the namespace is escaped as an
 		// attribute value.
 		x.raw("<" + n.Local + ` xmlns="`)
-		x.text(n.Space)
+		x.escape(n.Space, true)
 		x.raw(`"`)
 	}
 	if empty {
