@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -65,6 +64,7 @@ type parser struct {
 	lines  []physLine
 	i      int // next line to read
 	cardNo int
+	open   int // cards begun and not yet ended, for recovery
 	errs   []error
 }
 
@@ -110,8 +110,11 @@ func Parse(data []byte) ([]*Card, error) {
 
 // recover moves past a card that failed. A card without END may have
 // swallowed the cards after it as "nested" ones: read those again as
-// top-level cards. Any other failure skips to the card's END.
+// top-level cards. Any other failure skips to the END that closes the
+// top-level card, counting the nested cards still open.
 func (p *parser) recover(from int, err error) {
+	open := p.open
+	p.open = 0
 	if errors.Is(err, ErrNoEnd) {
 		for j := from + 1; j < len(p.lines); j++ {
 			if isBegin(p.content(p.lines[j])) {
@@ -122,10 +125,12 @@ func (p *parser) recover(from int, err error) {
 		p.i = len(p.lines)
 		return
 	}
-	for ; p.i < len(p.lines); p.i++ {
-		if isEnd(p.content(p.lines[p.i])) {
-			p.i++
-			return
+	for ; open > 0 && p.i < len(p.lines); p.i++ {
+		switch c := p.content(p.lines[p.i]); {
+		case isBegin(c):
+			open++
+		case isEnd(c):
+			open--
 		}
 	}
 }
@@ -147,6 +152,7 @@ func (p *parser) content(l physLine) []byte {
 type propSpan struct {
 	start, end int // raw bytes data[start:end]
 	segs       []segment
+	mayBreak   int8 // 0 unknown, 1 yes, -1 no: whether stray lines may continue it
 }
 
 // card reads one card starting at the BEGIN:VCARD line p.i.
@@ -160,6 +166,7 @@ func (p *parser) card(cardNo int) (*Card, error) {
 	var spans []propSpan
 	fill := bl.next // start of the filler before the next property
 	p.i++
+	p.open++
 	for p.i < len(p.lines) {
 		l := p.lines[p.i]
 		content := p.data[l.start:l.end]
@@ -168,6 +175,7 @@ func (p *parser) card(cardNo int) (*Card, error) {
 			c.tail = p.data[fill:l.start]
 			c.end = p.data[l.start:l.next]
 			p.i++
+			p.open--
 			if err := p.decode(c, spans, cardNo); err != nil {
 				return nil, err
 			}
@@ -187,7 +195,7 @@ func (p *parser) card(cardNo int) (*Card, error) {
 			c.Props = append(c.Props, &Property{lead: p.data[fill:l.start], line: line + 1})
 			spans = append(spans, propSpan{start: l.start, end: end, segs: segs})
 			fill = end
-		case len(spans) > 0 && spans[len(spans)-1].end == l.start && p.mayBreak(spans[len(spans)-1]):
+		case len(spans) > 0 && spans[len(spans)-1].end == l.start && p.mayBreak(&spans[len(spans)-1]):
 			// A text value broken by a raw newline (Android's ADR with "\\"
 			// continuations, LABELs with literal line breaks): the line
 			// belongs to the property right above it.
@@ -231,9 +239,14 @@ var noBreak = map[string]bool{"VERSION": true, "UID": true, "REV": true, "PRODID
 	"GENDER": true, "BDAY": true, "ANNIVERSARY": true, "TZ": true, "GEO": true, "CLIENTPIDMAP": true}
 
 // mayBreak reports whether a stray line may continue the property in s.
-func (p *parser) mayBreak(s propSpan) bool {
-	h := parseHeader(p.join(s.segs, "", false))
-	return h.colon >= 0 && !h.base64 && !noBreak[h.name]
+func (p *parser) mayBreak(s *propSpan) bool {
+	if s.mayBreak == 0 {
+		s.mayBreak = -1
+		if h := parseHeader(p.join(s.segs, "", false)); h.colon >= 0 && !h.base64 && !noBreak[h.name] {
+			s.mayBreak = 1
+		}
+	}
+	return s.mayBreak > 0
 }
 
 // gather reads the property starting at line p.i with its continuation
@@ -272,12 +285,12 @@ func (p *parser) gather() []segment {
 // line break "=" before a continuation in the value is dropped.
 func (p *parser) join(segs []segment, ver string, qp bool) []byte {
 	var out []byte
-	inValue := false
+	var breaks []int // where each continuation joins: len(out) before it
 	for _, s := range segs {
 		l := p.lines[s.line]
 		content := p.data[l.start:l.end]
-		if qp && inValue && (s.kind == segQP || s.kind == segFold) && len(out) > 0 && out[len(out)-1] == '=' {
-			out = out[:len(out)-1]
+		if s.kind == segQP || s.kind == segFold {
+			breaks = append(breaks, len(out))
 		}
 		switch s.kind {
 		case segFold:
@@ -292,11 +305,30 @@ func (p *parser) join(segs []segment, ver string, qp bool) []byte {
 			}
 		}
 		out = append(out, content...)
-		if !inValue && qp {
-			inValue = parseHeader(out).colon >= 0
+	}
+	if !qp || len(breaks) == 0 {
+		return out
+	}
+	colon := parseHeader(out).colon
+	if colon < 0 {
+		return out
+	}
+	drop := map[int]bool{}
+	for _, b := range breaks {
+		if b-1 > colon && out[b-1] == '=' {
+			drop[b-1] = true
 		}
 	}
-	return out
+	if len(drop) == 0 {
+		return out
+	}
+	kept := make([]byte, 0, len(out))
+	for i, c := range out {
+		if !drop[i] {
+			kept = append(kept, c)
+		}
+	}
+	return kept
 }
 
 // decode fills in the properties of a card once all its lines are known:
@@ -337,7 +369,7 @@ func (p *parser) decode(c *Card, spans []propSpan, cardNo int) error {
 		}
 		prop.snapshot()
 	}
-	c.parsed = slices.Clone(c.Props)
+	c.parsed = append(make([]*Property, 0, len(c.Props)), c.Props...)
 	return nil
 }
 

@@ -136,6 +136,10 @@ func qpEncode(b []byte, firstLen int, eol string) []byte {
 			out = append(out, eol...)
 			lineLen = 0
 		}
+		if lineLen == 0 && (c == ' ' || c == '\t') {
+			// A line starting with white space reads as a folded line.
+			tok = []byte{'=', hexd[c>>4], hexd[c&15]}
+		}
 		out = append(out, tok...)
 		lineLen += len(tok)
 	}
