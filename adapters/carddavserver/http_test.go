@@ -130,7 +130,7 @@ func TestProtocol(t *testing.T) {
 			body: `<propfind xmlns="DAV:">` + strings.Repeat("<a>", 40) + strings.Repeat("</a>", 40) + `</propfind>`},
 		{name: "MKCOL on the home", method: "MKCOL", path: "/addressbooks/test/", status: 405},
 		{name: "MKCOL with a property it cannot set", method: "MKCOL", path: "/addressbooks/test/colourful/", header: xmlHeaders(""), status: 403,
-			body:  `<mkcol xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><set><prop><resourcetype><collection/><C:addressbook/></resourcetype><x:color xmlns:x="urn:x">red</x:color></prop></set></mkcol>`,
+			body: `<mkcol xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><set><prop><resourcetype><collection/><C:addressbook/></resourcetype><x:color xmlns:x="urn:x">red</x:color></prop></set></mkcol>`,
 			match: `<d:mkcol-response[^>]*><d:propstat><d:prop><color xmlns="urn:x"/></d:prop><d:status>HTTP/1.1 403 Forbidden</d:status></d:propstat>` +
 				`<d:propstat><d:prop><d:resourcetype/></d:prop><d:status>HTTP/1.1 424 Failed Dependency</d:status></d:propstat></d:mkcol-response>`},
 		{name: "MKCOL of a calendar", method: "MKCOL", path: "/addressbooks/test/cal/", header: xmlHeaders(""), status: 403,
