@@ -22,7 +22,10 @@ func Remote(name string) Origin { return Origin(remotePrefix + name) }
 // RemoteName gives the remote's name for a remote origin, and false for any other origin.
 func (o Origin) RemoteName() (string, bool) {
 	name, ok := strings.CutPrefix(string(o), remotePrefix)
-	return name, ok && name != ""
+	if !ok || name == "" {
+		return "", false
+	}
+	return name, true
 }
 
 // Validate reports whether o is [Local] or a remote origin with a non-empty UTF-8 name.
