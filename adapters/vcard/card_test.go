@@ -164,7 +164,7 @@ func TestNewCard(t *testing.T) {
 			t.Errorf("NewCard(%s).Bytes() = %q, want %q", v, got, want)
 		}
 	}
-	if NewCard("3.0").UID() == NewCard("3.0").UID() {
+	if a, b := NewCard("3.0"), NewCard("3.0"); a.UID() == b.UID() {
 		t.Error("two new cards share a UID")
 	}
 	if got := NewCardUID("2.1", "x").Version(); got != "4.0" {
