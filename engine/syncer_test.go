@@ -38,6 +38,10 @@ func TestAgainstServers(t *testing.T) {
 		{"malformed remote card set aside", testMalformedSetAside},
 		{"card without UID gets one", testNoUID},
 		{"two remotes", testTwoRemotes},
+		{"Retry-After honoured", testRetryAfter},
+		{"lost response to a create", testLostResponse},
+		{"401 stops the remote", testUnauthorized},
+		{"worker pushes on commit and pulls on trigger", testWorker},
 	}
 	for _, name := range carddavtest.Names {
 		t.Run(name, func(t *testing.T) {
