@@ -140,7 +140,7 @@ func commonBase(l, r *view) *view {
 	if bytes.Compare(r.card.Bytes(), l.card.Bytes()) < 0 {
 		p, q = r, l
 	}
-	count := make(map[string]int, len(q.units))
+	count := make(map[unitKey]int, len(q.units))
 	for _, u := range q.units {
 		count[u.key]++
 	}

@@ -11,6 +11,35 @@ import (
 	"github.com/contactsync/contactsync/adapters/vcard"
 )
 
+// card builds the merged card on the base's frame (BEGIN and END lines,
+// line ending, filler before END) with copies of the merged properties,
+// so that it shares no mutable memory with the inputs. Copying the
+// properties keeps their original bytes; Card.Clone would also copy the
+// base's parse record, which the merged card does not need.
+func (m *merger) card(props []*vcard.Property) *vcard.Card {
+	out := *m.b.card
+	copies := make([]vcard.Property, len(props))
+	out.Props = make([]*vcard.Property, len(props))
+	for i, p := range props {
+		copies[i] = *p
+		if p.Params != nil {
+			copies[i].Params = make(vcard.Params, len(p.Params))
+			for j, prm := range p.Params {
+				copies[i].Params[j] = prm
+				copies[i].Params[j].Values = slices.Clone(prm.Values)
+			}
+		}
+		out.Props[i] = &copies[i]
+	}
+	if len(out.Nested) > 0 {
+		out.Nested = make([]*vcard.Card, len(m.b.card.Nested))
+		for i, n := range m.b.card.Nested {
+			out.Nested[i] = n.Clone()
+		}
+	}
+	return &out
+}
+
 // merger runs one three-way merge where both sides changed something.
 type merger struct {
 	uid        string
@@ -18,7 +47,7 @@ type merger struct {
 	lrev, rrev time.Time
 	// fate[i] is what replaces base unit i: itself when kept, one or two
 	// units when edited, nothing when removed.
-	fate [][]*unit
+	fate []outcome
 	// adds[a+1] are the units added after base unit a (a = -1: at the start).
 	adds [][]addition
 	// decisions are recorded as units and written out as Conflicts once
@@ -35,7 +64,7 @@ type decision struct {
 // addition is a unit (or two, for one both sides added differently) that
 // is not in the base.
 type addition struct {
-	units []*unit
+	units outcome
 	from  Side // Local or Remote; "" when both sides added it
 	order int  // index in its side, to keep that side's order
 }
@@ -44,7 +73,7 @@ func newMerger(b, l, r *view) *merger {
 	m := &merger{
 		uid: l.card.UID(), b: b, l: l, r: r,
 		lrev: revOf(l.card), rrev: revOf(r.card),
-		fate: make([][]*unit, len(b.units)),
+		fate: make([]outcome, len(b.units)),
 		adds: make([][]addition, len(b.units)+1),
 	}
 	for _, v := range []*view{l, r} {
@@ -57,13 +86,13 @@ func newMerger(b, l, r *view) *merger {
 }
 
 func (m *merger) run() Result {
-	modes := make(map[string]mode, len(m.b.byClass)+4)
+	modes := make(map[string]mode, len(m.b.classes)+4)
 	for _, v := range []*view{m.b, m.l, m.r} {
-		for class := range v.byClass {
+		for class := range v.classes {
 			if _, ok := modes[class]; ok {
 				continue
 			}
-			bs, ls, rs := m.b.byClass[class], m.l.byClass[class], m.r.byClass[class]
+			bs, ls, rs := m.b.byClass(class), m.l.byClass(class), m.r.byClass(class)
 			md := modeOf(class, len(bs), len(ls), len(rs))
 			modes[class] = md
 			match(md, bs, ls, m.l)
@@ -73,18 +102,16 @@ func (m *merger) run() Result {
 	la, ra := anchors(m.l), anchors(m.r)
 	lOf, rOf := inverse(m.l, len(m.b.units)), inverse(m.r, len(m.b.units))
 	for class, md := range modes {
-		for _, bu := range m.b.byClass[class] {
+		for _, bu := range m.b.byClass(class) {
 			m.fate[bu.idx] = m.resolve(md, bu, unitAt(m.l, lOf[bu.idx]), unitAt(m.r, rOf[bu.idx]))
 		}
-		m.added(md, m.l.byClass[class], m.r.byClass[class], la, ra)
+		m.added(md, m.l.byClass(class), m.r.byClass(class), la, ra)
 	}
 	units, props := m.emit()
 	renamed := renameClashes(units, props)
 
-	tmpl := *m.b.card
-	tmpl.Props = props
 	return Result{
-		Card:        tmpl.Clone(),
+		Card:        m.card(props),
 		Conflicts:   m.conflicts(renamed),
 		WriteLocal:  !sameUnits(units, m.l.units),
 		WriteRemote: !sameUnits(units, m.r.units),
@@ -107,14 +134,7 @@ func match(md mode, bs, ss []*unit, side *view) {
 		return
 	}
 	used := make([]bool, len(bs))
-	for _, same := range []func(b, s *unit) bool{
-		func(b, s *unit) bool { return b.key == s.key },
-		func(b, s *unit) bool { return b.value == s.value && strings.EqualFold(b.group, s.group) },
-		func(b, s *unit) bool { return b.value == s.value },
-		func(b, s *unit) bool { return b.pid != "" && b.pid == s.pid },
-		func(b, s *unit) bool { return b.group != "" && strings.EqualFold(b.group, s.group) },
-		func(b, s *unit) bool { return b.rest() == s.rest() },
-	} {
+	for _, same := range matchStages {
 		for _, s := range ss {
 			if side.match[s.idx] >= 0 {
 				continue
@@ -128,6 +148,15 @@ func match(md mode, bs, ss []*unit, side *view) {
 			}
 		}
 	}
+}
+
+var matchStages = []func(b, s *unit) bool{
+	func(b, s *unit) bool { return b.key == s.key },
+	func(b, s *unit) bool { return b.value == s.value && strings.EqualFold(b.group, s.group) },
+	func(b, s *unit) bool { return b.value == s.value },
+	func(b, s *unit) bool { return b.pid != "" && b.pid == s.pid },
+	func(b, s *unit) bool { return b.group != "" && strings.EqualFold(b.group, s.group) },
+	func(b, s *unit) bool { return b.param == s.param && b.other == s.other },
 }
 
 // anchors gives, for each unit of a side, the base unit it follows: the
@@ -174,7 +203,9 @@ func (m *merger) added(md mode, ls, rs []*unit, la, ra []int) {
 	radd := slices.DeleteFunc(slices.Clone(rs), func(u *unit) bool { return m.r.match[u.idx] >= 0 })
 	pair := func(lu, ru *unit) {
 		at := min(la[lu.idx], ra[ru.idx])
-		m.adds[at+1] = append(m.adds[at+1], addition{units: m.resolve(md, nil, lu, ru)})
+		if o := m.resolve(md, nil, lu, ru); o.n > 0 {
+			m.adds[at+1] = append(m.adds[at+1], addition{units: o})
+		}
 	}
 	if md != multi {
 		if len(ladd) == 1 && len(radd) == 1 {
@@ -197,17 +228,17 @@ func (m *merger) added(md mode, ls, rs []*unit, la, ra []int) {
 		}
 	}
 	for _, u := range ladd {
-		m.adds[la[u.idx]+1] = append(m.adds[la[u.idx]+1], addition{units: []*unit{u}, from: Local, order: u.idx})
+		m.adds[la[u.idx]+1] = append(m.adds[la[u.idx]+1], addition{units: one(u), from: Local, order: u.idx})
 	}
 	for _, u := range radd {
-		m.adds[ra[u.idx]+1] = append(m.adds[ra[u.idx]+1], addition{units: []*unit{u}, from: Remote, order: u.idx})
+		m.adds[ra[u.idx]+1] = append(m.adds[ra[u.idx]+1], addition{units: one(u), from: Remote, order: u.idx})
 	}
 }
 
 // resolve merges one instance: bu is its base version (nil when both sides
 // added it), lu and ru what each side made of it (nil: removed, or not
 // added).
-func (m *merger) resolve(md mode, bu, lu, ru *unit) []*unit {
+func (m *merger) resolve(md mode, bu, lu, ru *unit) outcome {
 	lc, rc := changed(bu, lu), changed(bu, ru)
 	switch {
 	case !lc && !rc:
@@ -217,7 +248,7 @@ func (m *merger) resolve(md mode, bu, lu, ru *unit) []*unit {
 	case !lc:
 		return one(ru)
 	case lu == nil && ru == nil:
-		return nil
+		return outcome{}
 	case md == list:
 		return m.mergeList(bu, lu, ru)
 	case lu == nil || ru == nil:
@@ -236,7 +267,7 @@ func (m *merger) resolve(md mode, bu, lu, ru *unit) []*unit {
 	case valueClash(bu, lu, ru):
 		if md == multi {
 			// Two different values typed for one instance: a set keeps both.
-			return []*unit{lesser(lu, ru), greater(lu, ru)}
+			return outcome{u: [2]*unit{lesser(lu, ru), greater(lu, ru)}, n: 2}
 		}
 		w, l, lost := m.winner(lu, ru)
 		if md != meta {
@@ -254,12 +285,21 @@ func changed(bu, su *unit) bool {
 	return bu.key != su.key
 }
 
-func one(u *unit) []*unit {
-	if u == nil {
-		return nil
-	}
-	return []*unit{u}
+// outcome is what an instance becomes: nothing, one unit, or two (a set
+// keeping both values typed for one instance).
+type outcome struct {
+	u [2]*unit
+	n int
 }
+
+func one(u *unit) outcome {
+	if u == nil {
+		return outcome{}
+	}
+	return outcome{u: [2]*unit{u}, n: 1}
+}
+
+func (o *outcome) units() []*unit { return o.u[:o.n] }
 
 // valueClash reports whether both sides changed the value itself, each to
 // something else.
@@ -275,7 +315,7 @@ func valueClash(bu, lu, ru *unit) bool {
 // and each other member of its group (a label) take the side that changed
 // them. A field both sides changed differently takes the winner's version,
 // and the loser's whole instance is recorded.
-func (m *merger) combine(md mode, bu, lu, ru *unit) []*unit {
+func (m *merger) combine(md mode, bu, lu, ru *unit) outcome {
 	w, l, lost := m.winner(lu, ru)
 	clash := false
 	choose := func(b, lv, rv string) string {
@@ -391,7 +431,7 @@ func (m *merger) combine(md mode, bu, lu, ru *unit) []*unit {
 	if clash && md != meta {
 		m.record(KindEdit, u, l, lost)
 	}
-	return []*unit{u}
+	return one(u)
 }
 
 // members maps each member name of a unit other than the main property to
@@ -442,14 +482,16 @@ func (m *merger) winner(lu, ru *unit) (w, l *unit, lost Side) {
 	return ru, lu, Local
 }
 
-// unitLess orders units by content, then by bytes; it never depends on
-// which side a unit came from.
-func unitLess(a, b *unit) bool {
-	if a.key != b.key {
-		return a.key < b.key
+// compareUnits orders units by content, then by bytes; it never depends
+// on which side a unit came from.
+func compareUnits(a, b *unit) int {
+	if c := a.key.compare(b.key); c != 0 {
+		return c
 	}
-	return compareBytes(a, b) < 0
+	return compareBytes(a, b)
 }
+
+func unitLess(a, b *unit) bool { return compareUnits(a, b) < 0 }
 
 func compareBytes(a, b *unit) int {
 	if c := cmp.Compare(strings.ToLower(a.group), strings.ToLower(b.group)); c != 0 {
@@ -513,7 +555,7 @@ func (m *merger) conflicts(renamed map[*unit]*unit) []Conflict {
 // mergeList merges a comma-separated list (CATEGORIES, NICKNAME) item by
 // item: an item stays unless a side removed it, and every item a side
 // added is in. Its parameters merge like a single value.
-func (m *merger) mergeList(bu, lu, ru *unit) []*unit {
+func (m *merger) mergeList(bu, lu, ru *unit) outcome {
 	bi, li, ri := items(bu), items(lu), items(ru)
 	var out []string
 	for _, it := range bi {
@@ -535,7 +577,7 @@ func (m *merger) mergeList(bu, lu, ru *unit) []*unit {
 		out = append(out, slices.Compact(both)...)
 	}
 	if len(out) == 0 {
-		return nil
+		return outcome{}
 	}
 
 	// Parameters and group members come from the side that changed them.
@@ -571,7 +613,7 @@ func (m *merger) mergeList(bu, lu, ru *unit) []*unit {
 	if clash {
 		m.record(KindEdit, u, l, lost)
 	}
-	return []*unit{u}
+	return one(u)
 }
 
 // items are the non-empty entries of a list value, trimmed, each once.
@@ -604,12 +646,11 @@ func joinList(items []string) string {
 // edited instance takes its base's place), each addition after its anchor.
 // It returns the units in order of first appearance and the properties.
 func (m *merger) emit() ([]*unit, []*vcard.Property) {
-	var units []*unit
-	var props []*vcard.Property
-	seen := make(map[*unit]bool, len(m.b.units)+4)
+	units := make([]*unit, 0, len(m.b.units)+4)
+	props := make([]*vcard.Property, 0, len(m.b.props)+4)
 	put := func(u *unit, ps ...*vcard.Property) {
-		if !seen[u] {
-			seen[u] = true
+		if !u.emitted {
+			u.emitted = true
 			units = append(units, u)
 		}
 		props = append(props, ps...)
@@ -620,20 +661,12 @@ func (m *merger) emit() ([]*unit, []*vcard.Property) {
 			return
 		}
 		if mixed(as) {
-			slices.SortStableFunc(as, func(a, b addition) int {
-				switch {
-				case unitLess(a.units[0], b.units[0]):
-					return -1
-				case unitLess(b.units[0], a.units[0]):
-					return 1
-				}
-				return 0
-			})
+			slices.SortStableFunc(as, func(a, b addition) int { return compareUnits(a.units.u[0], b.units.u[0]) })
 		} else {
 			slices.SortStableFunc(as, func(a, b addition) int { return cmp.Compare(a.order, b.order) })
 		}
 		for _, a := range as {
-			for _, u := range a.units {
+			for _, u := range a.units.units() {
 				put(u, u.props...)
 			}
 		}
@@ -641,11 +674,11 @@ func (m *merger) emit() ([]*unit, []*vcard.Property) {
 	putAdds(-1)
 	for i, p := range m.b.props {
 		bu := m.b.units[m.b.owner[i]]
-		switch f := m.fate[bu.idx]; {
-		case len(f) == 1 && f[0] == bu:
+		switch f := &m.fate[bu.idx]; {
+		case f.n == 1 && f.u[0] == bu:
 			put(bu, p) // kept: each member in its own place
 		case i == bu.first:
-			for _, u := range f {
+			for _, u := range f.units() {
 				put(u, u.props...)
 			}
 		}

@@ -1,6 +1,7 @@
 package conflict
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -19,10 +20,22 @@ type unit struct {
 	pid   string            // main's PID parameter (RFC 6350 §7), "" when none
 	param string            // main's parameters, normalized
 	other string            // the other members, normalized, group left out
-	key   string            // class, value, parameters and other members: equal keys, equal content
+	key   unitKey           // equal keys, equal content
 	first int               // index in its view's props of the first member
 	last  int               // and of the last member
 	idx   int               // index in its view's units
+	// emitted is set once the merged card holds the unit.
+	emitted bool
+}
+
+// unitKey is a unit's content without its group: class, value,
+// parameters and other members, all normalized.
+type unitKey struct{ class, value, param, other string }
+
+// compare orders keys field by field, the same way on every device.
+func (k unitKey) compare(o unitKey) int {
+	return cmp.Or(strings.Compare(k.class, o.class), strings.Compare(k.value, o.value),
+		strings.Compare(k.param, o.param), strings.Compare(k.other, o.other))
 }
 
 // rest is everything but the value: parameters and other members.
@@ -33,7 +46,13 @@ func (u *unit) lowerGroup() string { return strings.ToLower(u.group) }
 
 // newUnit builds a unit from its members (one property, or a group).
 func newUnit(props []*vcard.Property) *unit {
-	u := &unit{props: props, main: mainOf(props), group: props[0].Group}
+	u := new(unit)
+	u.init(props)
+	return u
+}
+
+func (u *unit) init(props []*vcard.Property) {
+	u.props, u.main, u.group = props, mainOf(props), props[0].Group
 	u.class = u.main.Name
 	u.value = normValue(u.main.Value)
 	u.param = paramKey(u.main.Params)
@@ -48,8 +67,7 @@ func newUnit(props []*vcard.Property) *unit {
 		slices.Sort(others)
 		u.other = strings.Join(others, "\x01")
 	}
-	u.key = u.class + "\x00" + u.value + "\x00" + u.param + "\x00" + u.other
-	return u
+	u.key = unitKey{u.class, u.value, u.param, u.other}
 }
 
 // mainOf picks the member a group is about: the first by name that is not
@@ -105,34 +123,98 @@ func normValue(s string) string {
 // paramKey normalizes a parameter list the way vcard.Property.Canonical
 // does (order, case and TYPE spelling do not count; transfer encodings are
 // gone from the decoded value), without the group and split from the value,
-// which the merge needs apart.
+// which the merge needs apart. It runs for every property of every version,
+// so it builds the key in one allocation.
 func paramKey(ps vcard.Params) string {
 	if len(ps) == 0 {
 		return ""
 	}
-	keys := make([]string, 0, len(ps))
+	var buf [8]paramItem
+	items := buf[:0]
 	for _, prm := range ps {
 		switch prm.Name {
 		case "CHARSET":
-			continue
 		case "ENCODING":
 			if isBase64(prm.Values) {
-				keys = append(keys, "ENCODING=B")
+				items = append(items, paramItem{"ENCODING", "B", false})
 			}
-			continue
 		case "TYPE":
-			for _, t := range (vcard.Params{prm}).Types() {
-				keys = append(keys, "TYPE="+t)
+			for _, v := range prm.Values {
+				for t := range strings.SplitSeq(v, ",") {
+					if t = strings.TrimSpace(t); t != "" {
+						items = append(items, paramItem{"TYPE", t, true})
+					}
+				}
 			}
-			continue
 		case "VALUE":
-			keys = append(keys, "VALUE="+strings.ToLower(strings.Join(prm.Values, ",")))
-			continue
+			items = append(items, paramItem{"VALUE", strings.Join(prm.Values, ","), true})
+		default:
+			items = append(items, paramItem{prm.Name, strings.Join(prm.Values, ","), false})
 		}
-		keys = append(keys, prm.Name+"="+strings.Join(prm.Values, ","))
 	}
-	slices.Sort(keys)
-	return strings.Join(slices.Compact(keys), ";")
+	slices.SortFunc(items, paramItem.compare)
+	items = slices.CompactFunc(items, func(a, b paramItem) bool { return a.compare(b) == 0 })
+	n := 0
+	for _, it := range items {
+		n += len(it.name) + len(it.value) + 2
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for i, it := range items {
+		if i > 0 {
+			sb.WriteByte(';')
+		}
+		sb.WriteString(it.name)
+		sb.WriteByte('=')
+		for j := 0; j < len(it.value); j++ {
+			c := it.value[j]
+			if it.fold && 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			sb.WriteByte(c)
+		}
+	}
+	return sb.String()
+}
+
+// paramItem is one normalized parameter value; fold: its case does not count.
+type paramItem struct {
+	name, value string
+	fold        bool
+}
+
+func (a paramItem) compare(b paramItem) int {
+	if c := strings.Compare(a.name, b.name); c != 0 {
+		return c
+	}
+	for i := 0; i < len(a.value) && i < len(b.value); i++ {
+		x, y := a.value[i], b.value[i]
+		if a.fold && 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if b.fold && 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	return cmp.Compare(len(a.value), len(b.value))
+}
+
+// propKey is one property's content with its group, compared the way
+// units are: it matches a line of a Conflict against the card it came
+// from, whatever the transfer encoding or escaping either was written in.
+func propKey(p *vcard.Property) string {
+	return strings.ToLower(p.Group) + "." + p.Name + ";" + paramKey(p.Params) + ":" + normValue(p.Value)
+}
+
+type span struct{ lo, hi int }
+
+// byClass lists the units of one class in order.
+func (v *view) byClass(class string) []*unit {
+	sp := v.classes[class]
+	return v.sorted[sp.lo:sp.hi]
 }
 
 // view is one version of the card cut into units.
@@ -141,8 +223,10 @@ type view struct {
 	props []*vcard.Property // what is merged: the card's properties, or a subset for a made-up base
 	owner []int             // props[i] belongs to units[owner[i]]
 	units []*unit           // in the order of their first member
-	// byClass lists the units of each class in order.
-	byClass map[string][]*unit
+	// classes spans each class's units in sorted, which holds the units
+	// ordered by class, then position.
+	classes map[string]span
+	sorted  []*unit
 	// match is, for a side, the index of the base unit units[i] stands
 	// for, or -1 for a unit the side added.
 	match []int
@@ -150,12 +234,14 @@ type view struct {
 
 func newView(card *vcard.Card, props []*vcard.Property) *view {
 	v := &view{card: card, props: props, owner: make([]int, len(props))}
-	var members [][]*vcard.Property
+	// members[i] are the properties of unit i; an ungrouped property's is a
+	// one-element window on props, which costs nothing.
+	members := make([][]*vcard.Property, 0, len(props))
 	var groups map[string]int // lower-case group -> index in members
 	for i, p := range props {
 		if p.Group == "" {
 			v.owner[i] = len(members)
-			members = append(members, []*vcard.Property{p})
+			members = append(members, props[i:i+1:i+1])
 			continue
 		}
 		g := strings.ToLower(p.Group)
@@ -171,13 +257,25 @@ func newView(card *vcard.Card, props []*vcard.Property) *view {
 		v.owner[i] = at
 		members[at] = append(members[at], p)
 	}
-	v.units = make([]*unit, len(members))
-	v.byClass = make(map[string][]*unit, len(members))
+	us := make([]unit, len(members))
+	ptrs := make([]*unit, 2*len(members))
+	v.units, v.sorted = ptrs[:len(members)], ptrs[len(members):]
 	for i, m := range members {
-		u := newUnit(m)
+		u := &us[i]
+		u.init(m)
 		u.idx, u.first = i, -1
 		v.units[i] = u
-		v.byClass[u.class] = append(v.byClass[u.class], u)
+	}
+	copy(v.sorted, v.units)
+	slices.SortStableFunc(v.sorted, func(a, b *unit) int { return strings.Compare(a.class, b.class) })
+	v.classes = make(map[string]span, len(members))
+	for lo := 0; lo < len(v.sorted); {
+		hi := lo + 1
+		for hi < len(v.sorted) && v.sorted[hi].class == v.sorted[lo].class {
+			hi++
+		}
+		v.classes[v.sorted[lo].class] = span{lo, hi}
+		lo = hi
 	}
 	for i, o := range v.owner {
 		if u := v.units[o]; u.first < 0 {
