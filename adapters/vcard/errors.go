@@ -23,6 +23,9 @@ var (
 	// ErrNotOneCard: FromContact was given a vcard text that is not exactly
 	// one card.
 	ErrNotOneCard = errors.New("not exactly one vCard")
+	// errNil: a nil card or contact passed to a conversion, a programming
+	// error rather than bad input.
+	errNil = errors.New("vcard: nil card or contact")
 )
 
 // ParseError names the card and line of input that could not be read.

@@ -106,22 +106,7 @@ func FuzzConvert(f *testing.F) {
 			ct.Note = append(ct.Note, edit)
 			ct.Email = append([]contact.Field{{Type: []string{"home"}, Pref: true, Value: edit}}, ct.Email...)
 			ct.URL = append(ct.URL, contact.Field{Value: edit})
-			edited := c.Clone()
-			if err := Apply(edited, ct); err != nil {
-				t.Fatal(err)
-			}
-			out := edited.Bytes()
-			back, err := Parse(out)
-			if err != nil || len(back) != 1 {
-				t.Fatalf("edited card does not read back as one card (%v):\n%q", err, out)
-			}
-			got, err := ToContact(back[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !got.EqualFields(ct) {
-				t.Fatalf("edited card reads back differently:\n got %+v\nwant %+v\ncard:\n%s", got, ct, out)
-			}
+			applyAndReadBack(t, "fuzzed card", c, ct)
 		}
 	})
 }
