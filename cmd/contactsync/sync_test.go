@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
+	"github.com/contactsync/contactsync/bench"
+)
+
+// addRemote runs `remote add` for srv under name, with a password file when the server has auth.
+func (c *cli) addRemote(srv *carddavtest.Server, name string) {
+	c.t.Helper()
+	args := []string{"remote", "add", name, "--url", srv.URL, "--addressbook", srv.AddressBookURL}
+	if srv.Username != "" {
+		pf := filepath.Join(c.t.TempDir(), "password")
+		if err := os.WriteFile(pf, []byte(srv.Password+"\n"), 0o600); err != nil {
+			c.t.Fatal(err)
+		}
+		args = append(args, "--username", srv.Username, "--password-file", pf)
+	}
+	if out := c.ok("", args...); !strings.Contains(out, "added remote "+name) {
+		c.t.Fatalf("remote add: %q", out)
+	}
+}
+
+func TestRemoteSyncStatus(t *testing.T) {
+	for _, name := range carddavtest.Names {
+		t.Run(name, func(t *testing.T) {
+			srv := carddavtest.Start(t, name)
+			c := newCLI(t)
+			c.addRemote(srv, "home")
+			if _, _, err := c.run("", "remote", "add", "home", "--url", srv.URL, "--addressbook", srv.AddressBookURL); err == nil {
+				t.Fatal("adding the same remote twice succeeded")
+			}
+			list := c.ok("", "remote", "list")
+			if !strings.Contains(list, "home") || !strings.Contains(list, srv.AddressBookURL) {
+				t.Fatalf("remote list: %q", list)
+			}
+			if srv.Password != "" {
+				checkSecretKept(t, c.db, srv.Password, list)
+			}
+
+			vcf := filepath.Join(t.TempDir(), "book.vcf")
+			if err := os.WriteFile(vcf, bench.AddressBook(3, 20), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c.ok("", "import", vcf)
+			if out := c.ok("", "sync"); !strings.Contains(out, "home: uploaded 20, downloaded 0") {
+				t.Fatalf("first sync: %q", out)
+			}
+			if out := c.ok("", "sync", "home"); !strings.Contains(out, "home: uploaded 0, downloaded 0") || !strings.Contains(out, "requests 1,") {
+				t.Fatalf("no-op sync: %q", out)
+			}
+			st := c.ok("", "status")
+			for _, want := range []string{"home", "pending:    0", "sync token: held", "mirrored:   20"} {
+				if !strings.Contains(st, want) {
+					t.Fatalf("status lacks %q:\n%s", want, st)
+				}
+			}
+			var js []statusJSON
+			if err := json.Unmarshal([]byte(c.ok("", "status", "--json")), &js); err != nil {
+				t.Fatal(err)
+			}
+			if len(js) != 1 || js[0].Name != "home" || js[0].Mirrored != 20 || js[0].LastSync == nil || js[0].SyncToken == "" {
+				t.Fatalf("status --json: %+v", js)
+			}
+			if srv.Password != "" {
+				checkSecretKept(t, c.db, srv.Password, st+c.ok("", "status", "--json"))
+			}
+
+			c.ok("", "remote", "rm", "home")
+			if out := c.ok("", "status"); !strings.Contains(out, "no remote configured") {
+				t.Fatalf("status after rm: %q", out)
+			}
+			if n := strings.Count(c.ok("", "list"), "\n"); n != 20 {
+				t.Fatalf("%d contacts after remote rm, want 20", n)
+			}
+			if _, _, err := c.run("", "sync"); err == nil || !strings.Contains(err.Error(), "no remote configured") {
+				t.Fatalf("sync without remotes: %v", err)
+			}
+		})
+	}
+}
+
+// checkSecretKept fails if the password shows in output or in the database, or if the credentials file can be
+// read by anyone but its owner.
+func checkSecretKept(t *testing.T, db, password, output string) {
+	t.Helper()
+	if strings.Contains(output, password) {
+		t.Fatal("the password was printed")
+	}
+	data, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(password)) {
+		t.Fatal("the password is in the database")
+	}
+	fi, err := os.Stat(credentialsPath(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestSyncUsageErrors(t *testing.T) {
+	c := newCLI(t)
+	pf := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pf, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"remote without subcommand", []string{"remote"}, "needs a subcommand"},
+		{"remote unknown subcommand", []string{"remote", "frob"}, `unknown remote subcommand "frob"`},
+		{"remote add without name", []string{"remote", "add", "--url", "http://127.0.0.1:1/"}, "exactly one NAME"},
+		{"remote add without url", []string{"remote", "add", "x"}, "needs --url"},
+		{"remote add user without password", []string{"remote", "add", "x", "--url", "http://127.0.0.1:1/", "--username", "u"}, "go together"},
+		{"remote rm without name", []string{"remote", "rm"}, "exactly one NAME"},
+		{"status with argument", []string{"status", "x"}, "takes no arguments"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := c.run("", tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
+			}
+			var buf bytes.Buffer
+			if code := exitCode(&buf, err); code != 2 {
+				t.Fatalf("exit code %d, want 2 (usage)", code)
+			}
+		})
+	}
+	// Basic auth over plain http to another machine is refused before anything is sent.
+	_, _, err := c.run("", "remote", "add", "x", "--url", "http://192.0.2.1/", "--username", "u", "--password-file", pf)
+	if err == nil || !strings.Contains(err.Error(), "plain http") {
+		t.Fatalf("remote add over plain http: %v", err)
+	}
+	if _, _, err := c.run("", "remote", "rm", "nope"); err == nil || !strings.Contains(err.Error(), "no such remote") {
+		t.Fatalf("remote rm of an unknown remote: %v", err)
+	}
+}
