@@ -41,7 +41,6 @@ var commands = []commandInfo{
 	{"sync", "push and pull once with each remote (or the named ones)", func() command { return &syncCmd{} }},
 	{"worker", "keep syncing in the background: push on change, pull periodically and on SIGUSR1", func() command { return &workerCmd{} }},
 	{"status", "show each remote's sync state (--json)", func() command { return &statusCmd{} }},
-	{"server", "run the embedded CardDAV server, or manage its users (server user add|passwd|rm|list)", func() command { return &serverCmd{} }},
 }
 
 // globals are the options every command accepts, before or after its name.
