@@ -26,8 +26,9 @@ type authenticator struct {
 	// slots bounds the PBKDF2 runs in flight, so a flood of wrong passwords queues instead of starving the
 	// requests of users who are already verified.
 	slots chan struct{}
-	// dummy is a hash checked for unknown users, so a wrong user name costs as long as a wrong password.
-	dummy string
+	// dummy is a hash checked for unknown users, so a wrong user name costs as long as a wrong password. It is
+	// made on first need: a process that only manages users never pays for it.
+	dummy func() (string, error)
 
 	mu    sync.Mutex
 	cache map[[sha256.Size]byte]time.Time
@@ -38,10 +39,7 @@ func newAuthenticator(cfg config) (*authenticator, error) {
 	if _, err := io.ReadFull(cfg.rand, secret); err != nil {
 		return nil, fmt.Errorf("auth cache secret: %w", err)
 	}
-	dummy, err := hashPassword("", cfg.passwordIterations, cfg.rand)
-	if err != nil {
-		return nil, err
-	}
+	dummy := sync.OnceValues(func() (string, error) { return hashPassword("", cfg.passwordIterations, cfg.rand) })
 	return &authenticator{
 		secret: secret,
 		ttl:    cfg.authCacheTTL,
@@ -71,10 +69,14 @@ func (a *authenticator) verify(ctx context.Context, user, password, stored strin
 		return false, ctx.Err()
 	}
 	check := stored
+	var err error
 	if check == "" {
-		check = a.dummy
+		check, err = a.dummy()
 	}
-	ok, err := checkPassword(password, check)
+	ok := false
+	if err == nil {
+		ok, err = checkPassword(password, check)
+	}
 	<-a.slots
 	if err != nil || !ok || stored == "" {
 		return false, err
