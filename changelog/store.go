@@ -168,7 +168,7 @@ type queryer interface {
 const contactColumns = `id, data, source, rev, updated`
 
 func getContact(ctx context.Context, q queryer, id string) (Contact, error) {
-	c, err := scanContact(q.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts WHERE id = ?`, id))
+	c, err := newContactRow().scan(q.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Contact{}, fmt.Errorf("changelog: get %q: %w", id, ErrNotFound)
 	}
@@ -181,15 +181,27 @@ func getContact(ctx context.Context, q queryer, id string) (Contact, error) {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// scanContact reads contactColumns, followed by any extra destinations.
-func scanContact(row scanner, extra ...any) (Contact, error) {
-	var c Contact
-	var rev, updated int64
-	if err := row.Scan(append([]any{&c.ID, &c.Data, &c.Source, &rev, &updated}, extra...)...); err != nil {
+// contactRow scans contactColumns, followed by any extra destinations, into destinations it keeps, so a scan of
+// many rows does not build a new destination list for each.
+type contactRow struct {
+	c            Contact
+	rev, updated int64
+	dest         []any
+}
+
+func newContactRow(extra ...any) *contactRow {
+	r := &contactRow{}
+	r.dest = append([]any{&r.c.ID, &r.c.Data, &r.c.Source, &r.rev, &r.updated}, extra...)
+	return r
+}
+
+func (r *contactRow) scan(row scanner) (Contact, error) {
+	if err := row.Scan(r.dest...); err != nil {
 		return Contact{}, err
 	}
-	c.Rev = uint64(rev)
-	c.Updated = time.Unix(0, updated).UTC()
+	c := r.c
+	c.Rev = uint64(r.rev)
+	c.Updated = time.Unix(0, r.updated).UTC()
 	return c, nil
 }
 
@@ -215,8 +227,9 @@ func allContacts(ctx context.Context, q queryer, yield func(Contact) bool) error
 		return err
 	}
 	defer rows.Close()
+	row := newContactRow()
 	for rows.Next() {
-		c, err := scanContact(rows)
+		c, err := row.scan(rows)
 		if err != nil {
 			return err
 		}

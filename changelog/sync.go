@@ -23,7 +23,8 @@ import (
 // A clear after from yields clear first and then every contact that exists now as add. A from below the trim
 // horizon ([Store.Horizon]) yields clear and then every contact as add. A from above the last revision fails with
 // [ErrFutureRevision]. Errors are yielded once, with a zero Task, and end the replay. A clear comes first and
-// done last; the contacts' tasks come in no particular order.
+// done last; the contacts' tasks come in no particular order, so no revision short of done.Rev describes what a
+// consumer has applied half way through: it saves done.Rev.
 //
 // Sync streams: it holds one contact in memory at a time whatever the length of the log. It holds a read
 // snapshot open until the loop ends, which keeps SQLite from recycling the write-ahead log, so do not keep a
@@ -212,7 +213,9 @@ func (r replayer) removed(start uint64) error {
 // incarnation was created by then, and its changes since came from its last origin alone when origin_after is
 // at most start; only otherwise is its log read, through the changes_by_contact index.
 func (r replayer) current(start uint64, plan string, all bool) error {
-	query := `SELECT ` + contactColumns + `, created, origin_after, origin FROM contacts ` + plan + ` WHERE rev > ?1`
+	// flags: 1 if the contact's incarnation existed at start, 2 if every change since came from its last origin.
+	query := `SELECT ` + contactColumns + `, (created <= ?1) | ((origin_after <= ?1) << 1), origin
+		FROM contacts ` + plan + ` WHERE rev > ?1`
 	if !all {
 		query += ` AND id NOT IN (SELECT contact_id FROM changes WHERE op = 3 AND rev > ?1)`
 	}
@@ -221,19 +224,20 @@ func (r replayer) current(start uint64, plan string, all bool) error {
 		return err
 	}
 	defer rows.Close()
+	var flags int
+	var origin string
+	row := newContactRow(&flags, &origin)
 	for rows.Next() {
-		var created, after int64
-		var origin string
-		c, err := scanContact(rows, &created, &after, &origin)
+		c, err := row.scan(rows)
 		if err != nil {
 			return err
 		}
 		task := Task{Op: OpAdd, ID: c.ID, Contact: c, Rev: c.Rev}
 		if !all {
-			if uint64(created) <= start {
+			if flags&1 != 0 {
 				task.Op = OpUpdate
 			}
-			if uint64(after) <= start {
+			if flags&2 != 0 {
 				task.Origins = []Origin{Origin(origin)}
 			} else if task.Origins, err = r.origins(c.ID, start); err != nil {
 				return err
