@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -401,5 +402,58 @@ func checkIntegrity(t failer, db *sql.DB) {
 	}
 	if orphans != 0 {
 		t.Fatalf("%d contacts carry a revision that is not their logged add or update", orphans)
+	}
+}
+
+// TestTwoStoresOneFile runs two stores on one file at once, as the CLI does while a worker runs: their writes
+// interleave through SQLite's lock and the revisions stay contiguous.
+func TestTwoStoresOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "contacts.db")
+	stores := []*Store{openAt(t, path), openAt(t, path)}
+	const each = 40
+	errs := make(chan error, len(stores))
+	for i, s := range stores {
+		go func() {
+			var err error
+			for j := 0; j < each && err == nil; j++ {
+				_, err = s.Add(context.Background(), Local, card(fmt.Sprintf("s%d-%d", i, j), 1))
+			}
+			errs <- err
+		}()
+	}
+	for range stores {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range stores {
+		if last, err := s.LastRevision(context.Background()); err != nil || last != 2*each {
+			t.Errorf("LastRevision = %d, %v; want %d", last, err, 2*each)
+		}
+		if n := len(collect(t, s, 0)); n != 2*each+1 {
+			t.Errorf("Sync(0) gives %d tasks, want %d adds and done", n, 2*each)
+		}
+	}
+	checkIntegrity(t, stores[0].readers)
+}
+
+func TestCancelledUpdate(t *testing.T) {
+	s := openTest(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	err := s.Update(ctx, func(tx *Tx) error {
+		if _, err := tx.Add(Local, card("a", 1)); err != nil {
+			return err
+		}
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Update whose context was cancelled before commit = %v, want context.Canceled", err)
+	}
+	if last, _ := s.LastRevision(context.Background()); last != 0 {
+		t.Errorf("LastRevision = %d after a cancelled Update, want 0", last)
+	}
+	if _, err := s.Add(context.Background(), Local, card("a", 1)); err != nil {
+		t.Errorf("Add after a cancelled Update: %v", err)
 	}
 }
