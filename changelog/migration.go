@@ -49,7 +49,7 @@ type migration struct {
 func (m migrationSet) load() ([]migration, error) {
 	entries, err := fs.ReadDir(m.fsys, ".")
 	if err != nil {
-		return nil, fmt.Errorf("changelog: migrations %q: %w", m.namespace, err)
+		return nil, fmt.Errorf("migrations %q: %w", m.namespace, err)
 	}
 	var out []migration
 	for _, e := range entries {
@@ -58,19 +58,19 @@ func (m migrationSet) load() ([]migration, error) {
 		}
 		match := migrationFile.FindStringSubmatch(e.Name())
 		if match == nil {
-			return nil, fmt.Errorf("changelog: migrations %q: %w: file %s is not named NNNN_name.sql", m.namespace, ErrInvalid, e.Name())
+			return nil, fmt.Errorf("migrations %q: %w: file %s is not named NNNN_name.sql", m.namespace, ErrInvalid, e.Name())
 		}
 		version, _ := strconv.Atoi(match[1]) // four digits always parse
 		text, err := fs.ReadFile(m.fsys, e.Name())
 		if err != nil {
-			return nil, fmt.Errorf("changelog: migrations %q: %w", m.namespace, err)
+			return nil, fmt.Errorf("migrations %q: %w", m.namespace, err)
 		}
 		out = append(out, migration{version: version, name: e.Name(), sql: string(text)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i, mig := range out {
 		if mig.version != i+1 {
-			return nil, fmt.Errorf("changelog: migrations %q: %w: %s should be version %04d (versions start at 0001 and have no gaps or repeats)",
+			return nil, fmt.Errorf("migrations %q: %w: %s should be version %04d (versions start at 0001 and have no gaps or repeats)",
 				m.namespace, ErrInvalid, mig.name, i+1)
 		}
 	}
@@ -88,7 +88,7 @@ func migrate(ctx context.Context, db *sql.DB, sets []migrationSet) (err error) {
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("changelog: migrate: begin: %w", err)
+		return fmt.Errorf("migrate: begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -99,7 +99,7 @@ func migrate(ctx context.Context, db *sql.DB, sets []migrationSet) (err error) {
 		namespace TEXT PRIMARY KEY NOT NULL,
 		version   INTEGER NOT NULL
 	) WITHOUT ROWID`); err != nil {
-		return fmt.Errorf("changelog: migrate: %w", err)
+		return fmt.Errorf("migrate: %w", err)
 	}
 	for i, set := range sets {
 		if err := applyMigrations(ctx, tx, set.namespace, loaded[i]); err != nil {
@@ -107,7 +107,7 @@ func migrate(ctx context.Context, db *sql.DB, sets []migrationSet) (err error) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("changelog: migrate: commit: %w", err)
+		return fmt.Errorf("migrate: commit: %w", err)
 	}
 	return nil
 }
@@ -116,15 +116,15 @@ func applyMigrations(ctx context.Context, tx *sql.Tx, namespace string, migs []m
 	var current int
 	err := tx.QueryRowContext(ctx, `SELECT version FROM schema_versions WHERE namespace = ?`, namespace).Scan(&current)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("changelog: migrate %q: %w", namespace, err)
+		return fmt.Errorf("migrate %q: %w", namespace, err)
 	}
 	if current > len(migs) {
-		return fmt.Errorf("changelog: migrate %q: %w: the database is at version %d, this program knows %d",
+		return fmt.Errorf("migrate %q: %w: the database is at version %d, this program knows %d",
 			namespace, ErrSchemaTooNew, current, len(migs))
 	}
 	for _, mig := range migs[current:] {
 		if _, err := tx.ExecContext(ctx, mig.sql); err != nil {
-			return fmt.Errorf("changelog: migrate %q: %s: %w", namespace, mig.name, err)
+			return fmt.Errorf("migrate %q: %s: %w", namespace, mig.name, err)
 		}
 	}
 	if current == len(migs) {
@@ -132,7 +132,7 @@ func applyMigrations(ctx context.Context, tx *sql.Tx, namespace string, migs []m
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_versions (namespace, version) VALUES (?, ?)
 		ON CONFLICT (namespace) DO UPDATE SET version = excluded.version`, namespace, len(migs)); err != nil {
-		return fmt.Errorf("changelog: migrate %q: %w", namespace, err)
+		return fmt.Errorf("migrate %q: %w", namespace, err)
 	}
 	return nil
 }
