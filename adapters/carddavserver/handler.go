@@ -56,6 +56,9 @@ func (h *handler) log(req *request, start time.Time, panicked any) {
 
 func (h *handler) serve(req *request) error {
 	r := req.r
+	if err := h.s.live(); err != nil {
+		return err
+	}
 	t, err := parseTarget(r.URL.EscapedPath())
 	if err != nil {
 		return err

@@ -125,14 +125,6 @@ func (ms multistatus) propstat(href string, code int) string {
 	return ""
 }
 
-func (ms multistatus) hrefs() []string {
-	var out []string
-	for _, r := range ms.Responses {
-		out = append(out, r.Href)
-	}
-	return out
-}
-
 func xmlHeaders(depth string) map[string]string {
 	h := map[string]string{"Content-Type": "application/xml; charset=utf-8"}
 	if depth != "" {

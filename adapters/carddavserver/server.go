@@ -119,6 +119,16 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// live fails with ErrClosed once Close has begun.
+func (s *Server) live() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
 // Handler returns the HTTP handler that serves the CardDAV tree.
 func (s *Server) Handler() http.Handler { return &handler{s: s} }
 
@@ -154,6 +164,9 @@ func (s *Server) ServeListener(ctx context.Context, l net.Listener) error {
 
 // AddUser creates a user with a password (hashed with PBKDF2-SHA256) and the default address book.
 func (s *Server) AddUser(ctx context.Context, name, password string) error {
+	if err := s.live(); err != nil {
+		return fmt.Errorf("carddavserver: %w", err)
+	}
 	hash, err := s.newHash(name, password)
 	if err != nil {
 		return fmt.Errorf("carddavserver: add user: %w", err)
@@ -171,6 +184,9 @@ func (s *Server) AddUser(ctx context.Context, name, password string) error {
 
 // SetPassword replaces a user's password. Logins cached with the old one stop working at once.
 func (s *Server) SetPassword(ctx context.Context, name, password string) error {
+	if err := s.live(); err != nil {
+		return fmt.Errorf("carddavserver: %w", err)
+	}
 	hash, err := s.newHash(name, password)
 	if err != nil {
 		return fmt.Errorf("carddavserver: set password: %w", err)
@@ -194,6 +210,9 @@ func (s *Server) newHash(name, password string) (string, error) {
 
 // RemoveUser deletes a user and all of the user's address books.
 func (s *Server) RemoveUser(ctx context.Context, name string) error {
+	if err := s.live(); err != nil {
+		return fmt.Errorf("carddavserver: %w", err)
+	}
 	ids, err := s.acc.removeUser(ctx, name)
 	if err != nil {
 		return fmt.Errorf("carddavserver: remove user %s: %w", name, err)
@@ -211,6 +230,9 @@ func (s *Server) RemoveUser(ctx context.Context, name string) error {
 
 // Users lists the user names in order.
 func (s *Server) Users(ctx context.Context) ([]string, error) {
+	if err := s.live(); err != nil {
+		return nil, fmt.Errorf("carddavserver: %w", err)
+	}
 	u, err := s.acc.users(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("carddavserver: users: %w", err)
@@ -220,6 +242,9 @@ func (s *Server) Users(ctx context.Context) ([]string, error) {
 
 // CreateAddressBook makes a new address book for user (what an extended MKCOL does).
 func (s *Server) CreateAddressBook(ctx context.Context, user, name, displayName, description string) error {
+	if err := s.live(); err != nil {
+		return fmt.Errorf("carddavserver: %w", err)
+	}
 	if err := validSegment("address book", name, maxBookName); err != nil {
 		return fmt.Errorf("carddavserver: create address book: %w", err)
 	}
@@ -239,6 +264,9 @@ func (s *Server) CreateAddressBook(ctx context.Context, user, name, displayName,
 
 // DeleteAddressBook deletes an address book and its contacts.
 func (s *Server) DeleteAddressBook(ctx context.Context, user, name string) error {
+	if err := s.live(); err != nil {
+		return fmt.Errorf("carddavserver: %w", err)
+	}
 	info, err := s.acc.book(ctx, user, name)
 	if err == nil {
 		err = s.acc.deleteBook(ctx, user, name)
@@ -269,6 +297,9 @@ const importBatch = 1000
 // server for a benchmark or a test bed. Each vCard is checked as a PUT would check it; a name or UID that is
 // taken fails its batch. It returns how many were stored.
 func (s *Server) Import(ctx context.Context, user, bookName string, vcards [][]byte) (int, error) {
+	if err := s.live(); err != nil {
+		return 0, fmt.Errorf("carddavserver: %w", err)
+	}
 	b, err := s.bookByName(ctx, user, bookName)
 	if err != nil {
 		return 0, fmt.Errorf("carddavserver: import: %w", err)
@@ -316,6 +347,9 @@ func (s *Server) checkVCard(data []byte) (string, error) {
 // than what is kept then get 403 valid-sync-token. The server also does this periodically (WithTrimInterval)
 // and when it opens an address book.
 func (s *Server) Trim(ctx context.Context) error {
+	if err := s.live(); err != nil {
+		return fmt.Errorf("carddavserver: %w", err)
+	}
 	s.mu.Lock()
 	books := make([]*book, 0, len(s.books))
 	for _, b := range s.books {
