@@ -237,9 +237,6 @@ func TestSyncErrors(t *testing.T) {
 // TestSyncStreams replays a long log and checks that the Go heap does not grow with it: the contacts' vCards
 // together weigh ~50 MB, far more than the bound.
 func TestSyncStreams(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes 100,000 contacts")
-	}
 	ctx := context.Background()
 	s := openTest(t)
 	const n, batch = 100_000, 5_000
