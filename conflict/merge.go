@@ -45,12 +45,7 @@ func Merge(base, local, remote *vcard.Card) (Result, error) {
 	}
 	l, r := newView(local, local.Props), newView(remote, remote.Props)
 	if sameContent(l, r, false) {
-		// Both sides hold the same contact; keep whichever bytes sort first,
-		// so that the choice does not depend on which side is which.
-		if bytes.Compare(remote.Bytes(), local.Bytes()) < 0 {
-			return Result{Card: remote.Clone()}, nil
-		}
-		return Result{Card: local.Clone()}, nil
+		return Result{Card: sameOnBothSides(base, local, remote).Clone()}, nil
 	}
 	var b *view
 	if base != nil {
@@ -67,6 +62,27 @@ func Merge(base, local, remote *vcard.Card) (Result, error) {
 		b = commonBase(l, r)
 	}
 	return newMerger(b, l, r).run(), nil
+}
+
+// sameOnBothSides picks the bytes to keep when both sides hold the same
+// contact: a side that rewrote the base's bytes (a server that reformats
+// what it stores) over one that left them alone, otherwise whichever bytes
+// sort first, so that the choice never depends on which side is which.
+func sameOnBothSides(base, local, remote *vcard.Card) *vcard.Card {
+	lb, rb := local.Bytes(), remote.Bytes()
+	if base != nil {
+		bb := base.Bytes()
+		switch lu, ru := bytes.Equal(lb, bb), bytes.Equal(rb, bb); {
+		case lu && !ru:
+			return remote
+		case ru && !lu:
+			return local
+		}
+	}
+	if bytes.Compare(rb, lb) < 0 {
+		return remote
+	}
+	return local
 }
 
 // checkUID refuses to merge versions of different contacts.

@@ -493,16 +493,26 @@ func compareUnits(a, b *unit) int {
 
 func unitLess(a, b *unit) bool { return compareUnits(a, b) < 0 }
 
+// compareBytes orders units of equal content by the bytes they write,
+// blank lines and comments before them included, so that two units compare
+// equal only when either gives the same output.
 func compareBytes(a, b *unit) int {
 	if c := cmp.Compare(strings.ToLower(a.group), strings.ToLower(b.group)); c != 0 {
 		return c
 	}
 	for i := range min(len(a.props), len(b.props)) {
-		if c := bytes.Compare(a.props[i].Raw(), b.props[i].Raw()); c != 0 {
+		if c := bytes.Compare(written(a.props[i]), written(b.props[i])); c != 0 {
 			return c
 		}
 	}
 	return cmp.Compare(len(a.props), len(b.props))
+}
+
+// written is what p adds to a card's bytes: the blank lines or comments
+// kept before it, then its own bytes (encoded afresh when it has none).
+func written(p *vcard.Property) []byte {
+	c := vcard.Card{Props: []*vcard.Property{p}}
+	return c.Bytes()
 }
 
 func lesser(a, b *unit) *unit {

@@ -35,7 +35,7 @@ const testUID = "urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1"
 
 // genCard draws a contact written as a vCard 3.0 or 4.0 text with the
 // shapes real clients write: types, Apple groups with labels, categories,
-// folded lines, CRLF or LF.
+// folded lines, CRLF or LF, stray blank lines.
 func genCard(t *rapid.T) *vcard.Card {
 	version := rapid.SampledFrom([]string{"3.0", "4.0"}).Draw(t, "version")
 	lines := []string{"BEGIN:VCARD", "VERSION:" + version, "UID:" + testUID}
@@ -67,7 +67,12 @@ func genCard(t *rapid.T) *vcard.Card {
 	lines = append(lines, "END:VCARD")
 	eol := rapid.SampledFrom([]string{"\r\n", "\n"}).Draw(t, "eol")
 	var sb strings.Builder
-	for _, l := range lines {
+	for i, l := range lines {
+		// Some exports leave blank lines or comments inside a card; the
+		// reader keeps them with the property that follows.
+		if i > 1 && i < len(lines)-1 {
+			sb.WriteString(rapid.SampledFrom([]string{"", "", "", "", eol, "# comment" + eol}).Draw(t, "filler"))
+		}
 		sb.WriteString(foldLine(l, eol))
 		sb.WriteString(eol)
 	}
