@@ -39,6 +39,28 @@ func rawETag(data []byte) string {
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:]) + `"`
 }
 
+// benchRequest sends one request as the test user, reads the answer to the end and returns its status and size.
+func benchRequest(b *testing.B, client *http.Client, srv *carddavservertest.Server, method, url string, body []byte, header ...string) (int, int64) {
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.SetBasicAuth(srv.Username, srv.Password)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return resp.StatusCode, n
+}
+
 // BenchmarkPut measures one vCard upload: an HTTP PUT with If-None-Match: * to the server on loopback (its
 // own transaction, fsynced, with the changelog entry, the members row and the checks), against a plain
 // INSERT of the same body in its own transaction.
@@ -48,22 +70,10 @@ func BenchmarkPut(b *testing.B) {
 		client := &http.Client{}
 		b.ResetTimer()
 		for i := range b.N {
-			body := bench.Card(1, i)
-			req, err := http.NewRequest(http.MethodPut, fmt.Sprintf("%saddressbooks/test/contacts/bench-1-%08d.vcf", srv.URL, i), bytes.NewReader(body))
-			if err != nil {
-				b.Fatal(err)
-			}
-			req.SetBasicAuth(srv.Username, srv.Password)
-			req.Header.Set("Content-Type", "text/vcard")
-			req.Header.Set("If-None-Match", "*")
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusCreated {
-				b.Fatalf("PUT: %s", resp.Status)
+			status, _ := benchRequest(b, client, srv, http.MethodPut, fmt.Sprintf("%saddressbooks/test/contacts/bench-1-%08d.vcf", srv.URL, i),
+				bench.Card(1, i), "Content-Type", "text/vcard", "If-None-Match", "*")
+			if status != http.StatusCreated {
+				b.Fatalf("PUT: %d", status)
 			}
 		}
 		b.SetBytes(int64(len(bench.Card(1, 0))))
@@ -103,21 +113,9 @@ func BenchmarkSyncCollection(b *testing.B) {
 		const report = `<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>`
 		b.ResetTimer()
 		for range b.N {
-			req, err := http.NewRequest("REPORT", srv.AddressBookURL, bytes.NewReader([]byte(report)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			req.SetBasicAuth(srv.Username, srv.Password)
-			req.Header.Set("Content-Type", "application/xml")
-			req.Header.Set("Depth", "0")
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			n, _ := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusMultiStatus || n < benchSyncSize*100 {
-				b.Fatalf("REPORT: %s, %d bytes", resp.Status, n)
+			status, n := benchRequest(b, client, srv, "REPORT", srv.AddressBookURL, []byte(report), "Content-Type", "application/xml", "Depth", "0")
+			if status != http.StatusMultiStatus || n < benchSyncSize*100 {
+				b.Fatalf("REPORT: %d, %d bytes", status, n)
 			}
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/adapters/carddavserver"
 	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
 )
 
@@ -24,6 +25,19 @@ func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// startWithBook starts a server and returns it with a context, a logged-in client and the default address book.
+func startWithBook(t *testing.T, opts ...carddavserver.Option) (*carddavservertest.Server, context.Context, *carddav.Client, carddav.AddressBook) {
+	t.Helper()
+	srv := carddavservertest.Start(t, opts...)
+	ctx := testCtx(t)
+	c := srv.Client(t)
+	ab, err := c.AddressBook(ctx, srv.AddressBookURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, ctx, c, ab
 }
 
 // newBook makes an address book of its own for a test, so tests sharing a server do not see each other.

@@ -22,13 +22,7 @@ const bookPath = "/addressbooks/test/contacts/"
 // TestProtocol checks the server's answers at the HTTP level, where the client hides details: headers,
 // status codes, DAV:error bodies and properties.
 func TestProtocol(t *testing.T) {
-	srv := carddavservertest.Start(t)
-	ctx := testCtx(t)
-	c := srv.Client(t)
-	ab, err := c.AddressBook(ctx, srv.AddressBookURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, ctx, c, ab := startWithBook(t)
 	href, etag := put(ctx, t, c, ab, "proto-1", "Protocol Person")
 	put(ctx, t, c, ab, "proto-2", "Second Person")
 	vcf := map[string]string{"Content-Type": "text/vcard"}
@@ -195,13 +189,7 @@ func TestProppatch(t *testing.T) {
 }
 
 func TestCTagAndIdempotentPut(t *testing.T) {
-	srv := carddavservertest.Start(t)
-	ctx := testCtx(t)
-	c := srv.Client(t)
-	ab, err := c.AddressBook(ctx, srv.AddressBookURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ctx, c, ab := startWithBook(t)
 	href, e1 := put(ctx, t, c, ab, "ctag", "CTag")
 	after, _ := c.AddressBook(ctx, ab.URL)
 	if after.CTag == ab.CTag || after.SyncToken == ab.SyncToken {
@@ -218,10 +206,7 @@ func TestCTagAndIdempotentPut(t *testing.T) {
 }
 
 func TestQuery(t *testing.T) {
-	srv := carddavservertest.Start(t)
-	ctx := testCtx(t)
-	c := srv.Client(t)
-	ab, _ := c.AddressBook(ctx, srv.AddressBookURL)
+	srv, ctx, c, ab := startWithBook(t)
 	put(ctx, t, c, ab, "q-ada", "Ada Lovelace")
 	put(ctx, t, c, ab, "q-grace", "Grace Hopper")
 	body := []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:q-linus\r\nFN:Linus\r\nEMAIL;TYPE=WORK:linus@example.org\r\nEND:VCARD\r\n")
@@ -304,10 +289,7 @@ func TestMaxXMLSize(t *testing.T) {
 // TestTrimInvalidatesOldTokens: history beyond the retention is dropped, and a token that needs it gets 403
 // valid-sync-token, so the client lists everything again instead of missing a deletion.
 func TestTrimInvalidatesOldTokens(t *testing.T) {
-	srv := carddavservertest.Start(t, carddavserver.WithRetention(changelog.Retention{MinRevisions: 2}), carddavserver.WithTrimInterval(0))
-	ctx := testCtx(t)
-	c := srv.Client(t)
-	ab, _ := c.AddressBook(ctx, srv.AddressBookURL)
+	srv, ctx, c, ab := startWithBook(t, carddavserver.WithRetention(changelog.Retention{MinRevisions: 2}), carddavserver.WithTrimInterval(0))
 	h1, e1 := put(ctx, t, c, ab, "trim-1", "One")
 	old, err := c.SyncCollection(ctx, ab.URL, "", 0)
 	if err != nil {
@@ -341,10 +323,7 @@ func TestTrimInvalidatesOldTokens(t *testing.T) {
 
 // TestRestartKeepsDataAndTokens: a restarted server has the same contacts and honours the tokens it gave.
 func TestRestartKeepsDataAndTokens(t *testing.T) {
-	srv := carddavservertest.Start(t)
-	ctx := testCtx(t)
-	c := srv.Client(t)
-	ab, _ := c.AddressBook(ctx, srv.AddressBookURL)
+	srv, ctx, c, ab := startWithBook(t)
 	href, etag := put(ctx, t, c, ab, "restart-1", "Before")
 	page, err := c.SyncCollection(ctx, ab.URL, "", 0)
 	if err != nil {
