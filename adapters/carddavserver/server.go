@@ -29,9 +29,12 @@ type Server struct {
 	acc  *accounts
 	auth *authenticator
 
-	mu     sync.Mutex
-	books  map[string]*book // open address books by id
-	closed bool
+	mu    sync.Mutex
+	books map[string]*book // open address books by id
+	// dropped holds the ids of books deleted by this process, so a request that looked a book up just before
+	// its deletion cannot open (and so create) its file again.
+	dropped map[string]bool
+	closed  bool
 
 	stop    context.CancelFunc
 	janitor sync.WaitGroup
@@ -59,7 +62,7 @@ func Open(dir string, opts ...Option) (*Server, error) {
 		acc.close()
 		return nil, fmt.Errorf("carddavserver: open %s: %w", dir, err)
 	}
-	s := &Server{dir: dir, cfg: cfg, acc: acc, auth: auth, books: map[string]*book{}}
+	s := &Server{dir: dir, cfg: cfg, acc: acc, auth: auth, books: map[string]*book{}, dropped: map[string]bool{}}
 	if err := s.sweep(ctx); err != nil {
 		acc.close()
 		return nil, fmt.Errorf("carddavserver: open %s: %w", dir, err)
@@ -402,6 +405,9 @@ func (s *Server) book(ctx context.Context, info bookInfo) (*book, error) {
 	if b := s.books[info.id]; b != nil {
 		return b, nil
 	}
+	if s.dropped[info.id] {
+		return nil, fmt.Errorf("%w: %s/%s", ErrNoAddressBook, info.owner, info.name)
+	}
 	b, err := openBook(ctx, s.bookFile(info.id), info.id, bookHref(info.owner, info.name), s.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open address book %s/%s: %w", info.owner, info.name, err)
@@ -421,6 +427,7 @@ func (s *Server) dropBook(id string) error {
 	s.mu.Lock()
 	b := s.books[id]
 	delete(s.books, id)
+	s.dropped[id] = true
 	s.mu.Unlock()
 	var errs []error
 	if b != nil {
