@@ -40,10 +40,19 @@
 // precedes them on their side, and additions from both sides at one place
 // are ordered by content.
 //
+// # Conflicts
+//
+// Each decision between concurrent changes comes back as a Conflict, with
+// the winning and losing content lines and a hash ID that every device
+// computes alike; Resolve puts the loser back into a card.
+//
 // # What the caller decides
 //
 // Which contacts to merge is the caller's business: a contact from a
 // source that must not be synced (a social-network import) is never passed
 // to Merge, and the engine checks that before it fetches a remote version.
-// docs/conflicts.md explains the rules with examples.
+// Result.WriteLocal and WriteRemote say where the merged content differs;
+// a side whose bytes alone differ needs no write. Devices converge when
+// they merge through one server; docs/conflicts.md explains the rules with
+// examples, and why pairwise merging around a cycle does not converge.
 package conflict
