@@ -18,14 +18,10 @@ import (
 // apply each conflict to it. The seed corpus is every scenario under
 // testdata/merge.
 func FuzzMerge(f *testing.F) {
-	dirs, err := filepath.Glob(filepath.Join("..", "testdata", "merge", "*", "base.vcf"))
-	if err != nil || len(dirs) == 0 {
-		f.Fatalf("no seed scenarios: %v", err)
-	}
-	for _, path := range dirs {
-		dir := filepath.Dir(path)
+	for _, dir := range scenarioDirs(f) {
 		var triple [3][]byte
 		for i, name := range []string{"base.vcf", "local.vcf", "remote.vcf"} {
+			var err error
 			if triple[i], err = os.ReadFile(filepath.Join(dir, name)); err != nil {
 				f.Fatal(err)
 			}

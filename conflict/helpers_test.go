@@ -3,8 +3,11 @@ package conflict_test
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"testing"
 
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/conflict"
@@ -108,4 +111,21 @@ func units(c *vcard.Card) []string {
 		out[i] = c.Props[j].Canonical()
 	}
 	return out
+}
+
+// scenarioDirs lists the case folders under testdata/merge.
+func scenarioDirs(t testing.TB) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("..", "testdata", "merge", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs = slices.DeleteFunc(dirs, func(d string) bool {
+		fi, err := os.Stat(d)
+		return err != nil || !fi.IsDir()
+	})
+	if len(dirs) == 0 {
+		t.Fatal("no cases under testdata/merge")
+	}
+	return dirs
 }

@@ -16,13 +16,8 @@ import (
 // loser's lines replace the winner's (or the winner goes, for a deletion),
 // and every other property keeps its bytes.
 func TestResolve(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("..", "testdata", "merge", "*", "expected-conflicts.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, path := range dirs {
-		dir := filepath.Dir(path)
+	for _, dir := range scenarioDirs(t) {
 		res, err := conflict.Merge(readCard(t, dir, "base.vcf"), readCard(t, dir, "local.vcf"), readCard(t, dir, "remote.vcf"))
 		if err != nil {
 			t.Fatal(err)

@@ -23,17 +23,7 @@ var update = flag.Bool("update", false, "rewrite expected.vcf and expected-confl
 // case also runs with local and remote exchanged, which must give the same
 // bytes and the same conflicts with their sides exchanged.
 func TestScenarios(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("..", "testdata", "merge", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(dirs) == 0 {
-		t.Fatal("no cases under testdata/merge")
-	}
-	dirs = slices.DeleteFunc(dirs, func(d string) bool {
-		fi, err := os.Stat(d)
-		return err != nil || !fi.IsDir()
-	})
+	dirs := scenarioDirs(t)
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
