@@ -1,6 +1,7 @@
 package conflict
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -63,6 +64,14 @@ type Conflict struct {
 	// At is the REV of the winning card, the zero time when it has none;
 	// a store may stamp its own clock instead.
 	At time.Time `json:"at"`
+}
+
+// compareConflicts orders conflicts by property, group, winner, loser,
+// kind and losing side: a total order, so that the list comes out the same
+// on every device.
+func compareConflicts(a, b Conflict) int {
+	return cmp.Or(cmp.Compare(a.Property, b.Property), cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)),
+		cmp.Compare(a.Winner, b.Winner), cmp.Compare(a.Loser, b.Loser), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Side, b.Side))
 }
 
 // conflictID hashes what identifies a conflict on every device. The losing

@@ -2,6 +2,7 @@ package conflict_test
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"os"
 	"path/filepath"
@@ -56,12 +57,17 @@ func bytesOf(c *vcard.Card) string {
 }
 
 // swapped returns conflicts as the merge with local and remote exchanged
-// reports them.
+// reports them: each with the other side, in Merge's order (by property,
+// group, winner, loser, kind and side).
 func swapped(cs []conflict.Conflict) []conflict.Conflict {
 	out := slices.Clone(cs)
 	for i := range out {
 		out[i].Side = out[i].Side.Other()
 	}
+	slices.SortStableFunc(out, func(a, b conflict.Conflict) int {
+		return cmp.Or(cmp.Compare(a.Property, b.Property), cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)),
+			cmp.Compare(a.Winner, b.Winner), cmp.Compare(a.Loser, b.Loser), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Side, b.Side))
+	})
 	return out
 }
 

@@ -13,7 +13,7 @@ type Result struct {
 	// memory with the inputs.
 	Card *vcard.Card
 	// Conflicts lists the decisions taken between concurrent changes,
-	// sorted by property, group, winner and loser.
+	// sorted by property, group, winner, loser, kind and losing side.
 	Conflicts []Conflict
 	// WriteLocal reports that the result (Card, or the deletion when Card is
 	// nil) differs in content from local: the device must store it.

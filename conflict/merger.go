@@ -357,12 +357,13 @@ func (m *merger) combine(md mode, bu, lu, ru *unit) outcome {
 		}
 	}
 	if main == nil {
-		vu, pu := lu, lu
-		if ru.value == value {
-			vu = ru
+		// The value from one side, the parameters from the other.
+		vu, pu := cands[0].u, cands[0].u
+		if vu.value != value {
+			vu = cands[1].u
 		}
-		if ru.param == param {
-			pu = ru
+		if pu.param != param {
+			pu = cands[1].u
 		}
 		main, from = vcard.NewProperty(vu.group, vu.main.Name, vu.main.Value, pu.main.Params...), vu
 	}
@@ -536,7 +537,7 @@ func (m *merger) record(kind Kind, w, l *unit, lost Side) {
 }
 
 // conflicts writes the decisions out, with the winners as the card holds
-// them, sorted by property, group, winner and loser.
+// them, in the order of compareConflicts.
 func (m *merger) conflicts(renamed map[*unit]*unit) []Conflict {
 	if len(m.decisions) == 0 {
 		return nil
@@ -555,10 +556,7 @@ func (m *merger) conflicts(renamed map[*unit]*unit) []Conflict {
 			Winner: lines(w), Loser: lines(d.l), Side: d.lost, At: at}
 		out[i].ID = conflictID(&out[i])
 	}
-	slices.SortFunc(out, func(a, b Conflict) int {
-		return cmp.Or(cmp.Compare(a.Property, b.Property), cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)),
-			cmp.Compare(a.Winner, b.Winner), cmp.Compare(a.Loser, b.Loser))
-	})
+	slices.SortFunc(out, compareConflicts)
 	return out
 }
 
