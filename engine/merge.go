@@ -70,3 +70,22 @@ func (s *Syncer) merge(base, local, remote []byte) (Merged, error) {
 	}
 	return s.cfg.merge(base, local, remote)
 }
+
+// sameContent reports whether two versions say the same thing: equal bytes, or a merge of the two with no base
+// that needs to change neither (a server that re-serializes a card — Radicale sorts its properties — keeps
+// its content, not its bytes).
+func sameContent(a, b []byte) bool {
+	if string(a) == string(b) {
+		return true
+	}
+	ca, err := vcard.Parse(a)
+	if err != nil || len(ca) != 1 {
+		return false
+	}
+	cb, err := vcard.Parse(b)
+	if err != nil || len(cb) != 1 {
+		return false
+	}
+	res, err := conflict.Merge(nil, ca[0], cb[0])
+	return err == nil && !res.WriteLocal && !res.WriteRemote
+}

@@ -14,17 +14,18 @@ type mirror struct {
 	ContactID string
 	Href      string
 	ETag      carddav.ETag
-	Base      []byte
+	Base      []byte // nil while no version is agreed
 	LocalRev  uint64
+	Pending   []byte // an upload in flight whose outcome is unknown
 }
 
-const mirrorColumns = `contact_id, href, etag, base, local_rev`
+const mirrorColumns = `contact_id, href, etag, base, local_rev, pending`
 
 func scanMirror(row interface{ Scan(...any) error }) (*mirror, error) {
 	var m mirror
 	var etag string
 	var rev int64
-	if err := row.Scan(&m.ContactID, &m.Href, &etag, &m.Base, &rev); err != nil {
+	if err := row.Scan(&m.ContactID, &m.Href, &etag, &m.Base, &rev, &m.Pending); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}
@@ -56,13 +57,22 @@ func putMirror(tx *changelog.Tx, remote string, m mirror) error {
 	if _, err := tx.Exec(`DELETE FROM engine_mirror WHERE remote = ? AND href = ? AND contact_id <> ?`, remote, m.Href, m.ContactID); err != nil {
 		return fmt.Errorf("engine: write mirror of %s: %w", m.ContactID, err)
 	}
-	_, err := tx.Exec(`INSERT INTO engine_mirror (remote, contact_id, href, etag, base, local_rev) VALUES (?, ?, ?, ?, ?, ?)
+	_, err := tx.Exec(`INSERT INTO engine_mirror (remote, contact_id, href, etag, base, local_rev, pending) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (remote, contact_id) DO UPDATE SET href = excluded.href, etag = excluded.etag, base = excluded.base,
-		local_rev = excluded.local_rev`, remote, m.ContactID, m.Href, string(m.ETag), m.Base, int64(m.LocalRev))
+		local_rev = excluded.local_rev, pending = excluded.pending`, remote, m.ContactID, m.Href, string(m.ETag), nullable(m.Base),
+		int64(m.LocalRev), nullable(m.Pending))
 	if err != nil {
 		return fmt.Errorf("engine: write mirror of %s: %w", m.ContactID, err)
 	}
 	return nil
+}
+
+// nullable stores a nil slice as NULL (an empty one too: no vCard is empty).
+func nullable(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 func deleteMirror(tx *changelog.Tx, remote, id string) error {

@@ -134,7 +134,7 @@ func (f *fullListing) members() []carddav.Member {
 func (s *Syncer) mirrorCount(ctx context.Context) (int, error) {
 	var n int
 	err := view(ctx, s.store, func(tx *changelog.Tx) error {
-		return tx.QueryRow(`SELECT count(*) FROM engine_mirror WHERE remote = ?`, s.name).Scan(&n)
+		return tx.QueryRow(`SELECT count(*) FROM engine_mirror WHERE remote = ? AND base IS NOT NULL`, s.name).Scan(&n)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("count mirror: %w", err)
@@ -208,7 +208,8 @@ func (s *Syncer) reconcile(ctx context.Context, rs remoteState, members []cardda
 	known := make(map[string]carddav.ETag)
 	err := view(ctx, s.store, func(tx *changelog.Tx) error {
 		clear(known)
-		rows, err := tx.Query(`SELECT href, etag FROM engine_mirror WHERE remote = ?`, s.name)
+		// Rows without an agreed version are first uploads in flight: the push settles them.
+		rows, err := tx.Query(`SELECT href, etag FROM engine_mirror WHERE remote = ? AND base IS NOT NULL`, s.name)
 		if err != nil {
 			return err
 		}
@@ -355,6 +356,12 @@ func (s *Syncer) applyObject(tx *changelog.Tx, obj carddav.Object, st *Stats) er
 	if err != nil {
 		return err
 	}
+	if mh != nil && mh.Pending != nil && mh.ContactID == id {
+		// The device's own upload, whose answer a crash lost, or not: the content tells.
+		if mh, err = resolveDoubt(tx, s.name, mh, obj.Data, obj.ETag); err != nil {
+			return err
+		}
+	}
 	if mh != nil && mh.ContactID != id {
 		return aside(fmt.Sprintf("UID changed from %q to %q", mh.ContactID, id))
 	}
@@ -368,6 +375,9 @@ func (s *Syncer) applyObject(tx *changelog.Tx, obj carddav.Object, st *Stats) er
 	row := mirror{ContactID: id, Href: obj.Href, ETag: obj.ETag, Base: obj.Data}
 	local, err := tx.Get(id)
 	switch {
+	case errors.Is(err, changelog.ErrNotFound) && mh != nil && mh.Base != nil && sameContent(obj.Data, mh.Base):
+		// Deleted on the device and unchanged on the server: the next push deletes it there.
+		row.Base, row.LocalRev = mh.Base, mh.LocalRev
 	case errors.Is(err, changelog.ErrNotFound):
 		// New on the server, or deleted on the device while edited on the server: the edit beats the delete.
 		nc, err := tx.Add(s.origin, changelog.Contact{ID: id, Data: obj.Data})
@@ -408,6 +418,11 @@ func (s *Syncer) applyChange(tx *changelog.Tx, local changelog.Contact, mh *mirr
 		base = mh.Base
 	}
 	if base != nil && bytes.Equal(mine, base) {
+		if sameContent(row.Base, base) {
+			// The server holds the device's version, re-serialized: nothing to take.
+			row.Base = base
+			return nil
+		}
 		nc, err := tx.Replace(s.origin, changelog.Contact{ID: local.ID, Data: row.Base})
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
 	"github.com/contactsync/contactsync/changelog"
@@ -16,7 +17,9 @@ const maxConflictRounds = 5
 
 // push replays the changelog from the remote's cursor and writes every contact the device changed to the server.
 // The cursor moves only when the whole replay is done; the mirror, written as uploads succeed, makes a replay
-// cut short cheap to resume (contacts already holding the uploaded bytes are skipped).
+// cut short cheap to resume (contacts already holding the uploaded bytes are skipped). Each batch of uploads is
+// announced in the mirror (pending) before it is sent, so an upload whose answer a crash lost is recognised as
+// the device's own afterwards, not taken for another client's change.
 func (s *Syncer) push(ctx context.Context, rs remoteState, st *Stats) error {
 	cursor, err := s.cursor(ctx)
 	if err != nil {
@@ -36,22 +39,77 @@ func (s *Syncer) push(ctx context.Context, rs remoteState, st *Stats) error {
 		return nil
 	}
 	var b batch
-	for i, id := range ids {
-		if err := s.pushOne(ctx, rs.AddressBook, id, &b, st); err != nil {
+	n := 0
+	for chunk := range slices.Chunk(ids, s.cfg.batch) {
+		if err := s.pushChunk(ctx, rs.AddressBook, chunk, &b, st); err != nil {
 			if cerr := s.commit(ctx, &b, nil); cerr != nil {
 				s.cfg.logger.Warn("could not record finished uploads", "remote", s.name, "err", cerr)
 			}
 			return fmt.Errorf("engine: push to %s: %w", s.name, err)
 		}
-		if b.len() >= s.cfg.batch {
-			if err := s.commit(ctx, &b, nil); err != nil {
-				return fmt.Errorf("engine: push to %s: %w", s.name, err)
-			}
+		if err := s.commit(ctx, &b, nil); err != nil {
+			return fmt.Errorf("engine: push to %s: %w", s.name, err)
 		}
-		s.progress("push", i+1, len(ids))
+		n += len(chunk)
+		s.progress("push", n, len(ids))
 	}
 	if err := s.commit(ctx, &b, func(tx *changelog.Tx) error { return tx.SetCursor(CursorName(s.name), done) }); err != nil {
 		return fmt.Errorf("engine: push to %s: save cursor: %w", s.name, err)
+	}
+	return nil
+}
+
+// pushPlan is what one contact needs: an upload of body, a delete, or nothing.
+type pushPlan struct {
+	c       changelog.Contact
+	present bool
+	m       *mirror
+	body    []byte
+}
+
+// pushChunk plans a chunk, announces its uploads in one transaction, then performs them.
+func (s *Syncer) pushChunk(ctx context.Context, ab string, ids []string, b *batch, st *Stats) error {
+	if err := s.settleDoubts(ctx, ab, ids, st); err != nil {
+		return err
+	}
+	var plans []*pushPlan
+	for _, id := range ids {
+		p, err := s.plan(ctx, ab, id, st)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			plans = append(plans, p)
+		}
+	}
+	err := s.store.Update(ctx, func(tx *changelog.Tx) error {
+		for _, p := range plans {
+			if !p.present {
+				continue
+			}
+			if p.m == nil {
+				p.m = &mirror{ContactID: p.c.ID, Href: carddav.HrefForUID(ab, p.c.ID)}
+			}
+			intent := *p.m
+			intent.Pending = p.body
+			if err := putMirror(tx, s.name, intent); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("announce uploads: %w", err)
+	}
+	for _, p := range plans {
+		if !p.present {
+			err = s.pushDelete(ctx, p.m, b, st)
+		} else {
+			err = s.upload(ctx, p.c, p.body, p.m, b, st)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -67,21 +125,20 @@ func (s *Syncer) cursor(ctx context.Context) (uint64, error) {
 	return c, nil
 }
 
-// pending lists the contacts changed after cursor that a push to the remote must look at, and the revision the
-// replay is consistent with. Changes that all came from the remote itself are left out (never echo a remote's
-// change back), and so are contacts from a non-syncable source. After a clear (or a cursor older than the kept
-// history) every contact the remote mirrors is looked at too, so deletions reach the server.
+// pending lists the contacts a push to the remote must look at, and the revision the replay is consistent with:
+// those changed after cursor, except changes that all came from the remote itself (never echo a remote's
+// change back) and contacts from a non-syncable source; plus the mirror's unfinished business — uploads whose
+// outcome a crash hid, and contacts the remote holds that the device no longer has (a delete the replay folded
+// away, a clear, a cursor older than the kept history).
 func pending(ctx context.Context, store *changelog.Store, name string, cursor uint64) (ids []string, done uint64, err error) {
 	origin := changelog.Remote(name)
 	seen := make(map[string]struct{})
-	cleared := false
 	for task, err := range store.Sync(ctx, cursor) {
 		if err != nil {
 			return nil, 0, err
 		}
 		switch task.Op {
 		case changelog.OpClear:
-			cleared = true
 			continue
 		case changelog.OpDone:
 			done = task.Rev
@@ -99,73 +156,167 @@ func pending(ctx context.Context, store *changelog.Store, name string, cursor ui
 			ids = append(ids, task.ID)
 		}
 	}
-	if cleared {
-		err := view(ctx, store, func(tx *changelog.Tx) error {
-			rows, err := tx.Query(`SELECT contact_id FROM engine_mirror WHERE remote = ? ORDER BY contact_id`, name)
-			if err != nil {
+	err = view(ctx, store, func(tx *changelog.Tx) error {
+		rows, err := tx.Query(`SELECT contact_id FROM engine_mirror m WHERE remote = ? AND (pending IS NOT NULL
+			OR NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id)) ORDER BY contact_id`, name)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
 				return err
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					return err
-				}
-				if _, ok := seen[id]; !ok {
-					seen[id] = struct{}{}
-					ids = append(ids, id)
-				}
+			if _, ok := seen[id]; !ok {
+				seen[id] = struct{}{}
+				ids = append(ids, id)
 			}
-			return rows.Err()
-		})
-		if err != nil {
-			return nil, 0, err
 		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	return ids, done, nil
 }
 
-// pushOne brings the server in line with the contact as it is now (not as the replay saw it: a later version
-// is just as good to send, and a contact deleted since is deleted).
-func (s *Syncer) pushOne(ctx context.Context, ab, id string, b *batch, st *Stats) error {
-	var c changelog.Contact
-	var m *mirror
-	present := true
+// plan decides what the server needs for a contact as it is now (not as the replay saw it: a later version is
+// just as good to send, and a contact deleted since is deleted). An upload left in doubt by a crash is settled
+// first.
+func (s *Syncer) plan(ctx context.Context, ab, id string, st *Stats) (*pushPlan, error) {
+	p := &pushPlan{present: true}
 	err := view(ctx, s.store, func(tx *changelog.Tx) error {
 		var err error
-		c, err = tx.Get(id)
+		p.c, err = tx.Get(id)
 		if errors.Is(err, changelog.ErrNotFound) {
-			present = false
+			p.present = false
 		} else if err != nil {
 			return err
 		}
-		m, err = mirrorByID(tx, s.name, id)
+		p.m, err = mirrorByID(tx, s.name, id)
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if p.m != nil && p.m.Pending != nil {
+		if p.m, err = s.settleDoubt(ctx, p.m, st); err != nil {
+			return nil, err
+		}
 	}
 	switch {
-	case !present && m == nil:
-		return nil
-	case !present:
-		return s.pushDelete(ctx, m, b, st)
-	case c.Source != "":
-		return nil
+	case !p.present && p.m == nil:
+		return nil, nil
+	case !p.present:
+		return p, nil
+	case p.c.Source != "":
+		return nil, nil
 	}
-	body := uploadBytes(c)
-	if m != nil && bytes.Equal(body, m.Base) {
-		return nil
+	p.body = uploadBytes(p.c)
+	if p.m != nil && p.m.Base != nil && bytes.Equal(p.body, p.m.Base) {
+		return nil, nil
 	}
-	return s.upload(ctx, ab, c, body, m, b, st)
+	return p, nil
+}
+
+// settleDoubts settles, with one multiget, the uploads among ids that a crash left in doubt: after a kill in
+// the middle of a batch there can be a whole batch of them, and one request per contact would make a worker
+// that is killed often never get further.
+func (s *Syncer) settleDoubts(ctx context.Context, ab string, ids []string, st *Stats) error {
+	var doubts []*mirror
+	err := view(ctx, s.store, func(tx *changelog.Tx) error {
+		doubts = doubts[:0]
+		for _, id := range ids {
+			m, err := mirrorByID(tx, s.name, id)
+			if err != nil {
+				return err
+			}
+			if m != nil && m.Pending != nil {
+				doubts = append(doubts, m)
+			}
+		}
+		return nil
+	})
+	if err != nil || len(doubts) == 0 {
+		return err
+	}
+	hrefs := make([]string, len(doubts))
+	for i, m := range doubts {
+		hrefs[i] = m.Href
+	}
+	var objs []carddav.Object
+	if err := s.call(ctx, st, "multiget", func() (err error) {
+		objs, err = s.remote.MultiGet(ctx, ab, hrefs)
+		return err
+	}); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx *changelog.Tx) error {
+		for i, m := range doubts {
+			o := objs[i]
+			switch {
+			case o.Err == nil:
+				_, err = resolveDoubt(tx, s.name, m, o.Data, o.ETag)
+			case errors.Is(o.Err, carddav.ErrNotFound):
+				_, err = resolveDoubt(tx, s.name, m, nil, "")
+			default:
+				continue // left in doubt; plan fetches it alone
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// settleDoubt finds out whether an upload whose answer was lost reached the server: if the href holds its
+// content, the upload is recorded as agreed; otherwise the row goes back to what it was before (a first upload
+// that never landed leaves no row). It returns the row as it now stands, nil for none.
+func (s *Syncer) settleDoubt(ctx context.Context, m *mirror, st *Stats) (*mirror, error) {
+	var obj *carddav.Object
+	err := s.call(ctx, st, "get "+m.Href, func() (err error) {
+		obj, err = s.remote.Get(ctx, m.Href)
+		return err
+	})
+	if err != nil && !errors.Is(err, carddav.ErrNotFound) {
+		return nil, err
+	}
+	var data []byte
+	var etag carddav.ETag
+	if err == nil {
+		data, etag = obj.Data, obj.ETag
+	}
+	var out *mirror
+	err = s.store.Update(ctx, func(tx *changelog.Tx) error {
+		var err error
+		out, err = resolveDoubt(tx, s.name, m, data, etag)
+		return err
+	})
+	return out, err
+}
+
+// resolveDoubt records the outcome of an upload in doubt, given what the server holds at its href now (nil
+// data when nothing).
+func resolveDoubt(tx *changelog.Tx, remote string, m *mirror, data []byte, etag carddav.ETag) (*mirror, error) {
+	row := *m
+	switch {
+	case data != nil && sameContent(data, m.Pending):
+		row.Base, row.ETag = m.Pending, etag
+	case m.Base == nil:
+		return nil, deleteMirror(tx, remote, m.ContactID)
+	}
+	row.Pending = nil
+	return &row, putMirror(tx, remote, row)
 }
 
 // upload writes a contact: If-None-Match: * at the href its UID gives for a new one, If-Match its mirrored ETag
 // for a known one. A 412 means someone else wrote first: fetch their version, merge three ways, retry.
-func (s *Syncer) upload(ctx context.Context, ab string, c changelog.Contact, body []byte, m *mirror, b *batch, st *Stats) error {
-	href, cond, base := carddav.HrefForUID(ab, c.ID), carddav.CreateOnly(), []byte(nil)
-	if m != nil {
-		href, cond, base = m.Href, carddav.IfMatch(m.ETag), m.Base
+func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m *mirror, b *batch, st *Stats) error {
+	href, cond, base := m.Href, carddav.CreateOnly(), []byte(nil)
+	if m.Base != nil {
+		cond, base = carddav.IfMatch(m.ETag), m.Base
 	}
 	merged := false // whether body is a merge the device does not hold yet
 	var conflicts []changelog.Conflict
@@ -188,7 +339,7 @@ func (s *Syncer) upload(ctx context.Context, ab string, c changelog.Contact, bod
 		lost := errors.Is(err, carddav.ErrPreconditionFailed) || (cond.IfMatch != "" && errors.Is(err, carddav.ErrNotFound))
 		if !lost {
 			if refused(err) {
-				return s.setAsidePush(ctx, b, c.ID, err, st)
+				return s.setAsidePush(ctx, b, m, err, st)
 			}
 			return err
 		}
@@ -207,7 +358,7 @@ func (s *Syncer) upload(ctx context.Context, ab string, c changelog.Contact, bod
 		}
 		res, err := s.merge(base, body, obj.Data)
 		if errors.Is(err, errUnmergeable) {
-			return s.setAsidePush(ctx, b, c.ID, err, st)
+			return s.setAsidePush(ctx, b, m, err, st)
 		}
 		if err != nil {
 			return fmt.Errorf("merge %s: %w", c.ID, err)
@@ -279,7 +430,7 @@ func (s *Syncer) pushDelete(ctx context.Context, m *mirror, b *batch, st *Stats)
 		return nil
 	case !errors.Is(err, carddav.ErrPreconditionFailed):
 		if refused(err) {
-			return s.setAsidePush(ctx, b, m.ContactID, err, st)
+			return s.setAsidePush(ctx, b, m, err, st)
 		}
 		return err
 	}
@@ -331,10 +482,15 @@ func refused(err error) bool {
 	return true
 }
 
-func (s *Syncer) setAsidePush(ctx context.Context, b *batch, id string, reason error, st *Stats) error {
-	s.cfg.logger.Warn("server refused a contact; set aside", "remote", s.name, "contact", id, "err", reason)
+// setAsidePush records a contact the server refused, and withdraws its announced upload: the refusal is its
+// outcome.
+func (s *Syncer) setAsidePush(ctx context.Context, b *batch, m *mirror, reason error, st *Stats) error {
+	s.cfg.logger.Warn("server refused a contact; set aside", "remote", s.name, "contact", m.ContactID, "err", reason)
 	st.SetAside++
 	return s.commit(ctx, b, func(tx *changelog.Tx) error {
-		return setAside(tx, s.name, asidePush, id, "", reason.Error(), s.cfg.clock.Now().UnixNano())
+		if _, err := resolveDoubt(tx, s.name, m, nil, ""); err != nil {
+			return err
+		}
+		return setAside(tx, s.name, asidePush, m.ContactID, "", reason.Error(), s.cfg.clock.Now().UnixNano())
 	})
 }

@@ -27,16 +27,21 @@ CREATE TABLE engine_remotes (
 
 -- The mirror: per remote and contact, the last version both sides agreed on (Firefox's mirror table).
 --   href, etag  where the contact lives on the server and the ETag of the version in base;
---   base        the vCard bytes the server holds under etag, the merge base of the next three-way merge;
+--   base        the vCard bytes the device sent or took under etag, the merge base of the next three-way merge;
+--               NULL while no version is agreed yet (a first upload in flight);
 --   local_rev   the local revision base corresponds to (informational: decisions compare bytes, because a
---               merge written locally has a newer revision but the same agreed base).
+--               merge written locally has a newer revision but the same agreed base);
+--   pending     the body of an upload whose outcome is unknown, written before the PUT is sent: after a crash
+--               the engine fetches the href and, if the server holds this content, records it as agreed
+--               instead of taking its own upload for someone else's change. NULL when nothing is in flight.
 CREATE TABLE engine_mirror (
     remote     TEXT NOT NULL,
     contact_id TEXT NOT NULL,
     href       TEXT NOT NULL,
     etag       TEXT NOT NULL,
-    base       BLOB NOT NULL,
+    base       BLOB,
     local_rev  INTEGER NOT NULL,
+    pending    BLOB,
     PRIMARY KEY (remote, contact_id)
 ) WITHOUT ROWID;
 

@@ -68,6 +68,9 @@ type procWorker struct {
 	expected bool // the test bed killed or stopped it
 	started  int  // "worker started" lines in the log when cmd was launched
 	ready    bool
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // msgStarted is what the worker logs once it handles SIGUSR1; before that the signal would kill it.
@@ -171,7 +174,13 @@ func isClosed(ch <-chan struct{}) bool {
 }
 
 // stop ends the current process with SIGTERM (SIGKILL if it does not stop within a while) and closes the log.
+// Calls after the first return the first one's result.
 func (p *procWorker) stop() error {
+	p.stopOnce.Do(func() { p.stopErr = p.terminate() })
+	return p.stopErr
+}
+
+func (p *procWorker) terminate() error {
 	p.mu.Lock()
 	cmd, exited := p.cmd, p.exited
 	p.expected = true

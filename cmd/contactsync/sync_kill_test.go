@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
+	"github.com/contactsync/contactsync/adapters/vcard"
+	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/changelog"
+	"github.com/contactsync/contactsync/engine"
+)
+
+// TestWorkerSurvivesKill9 runs `contactsync worker` as a real process during a 1,000-contact initial sync and
+// SIGKILLs it at 20 random instants while the device keeps editing (updates, adds, deletes between kills). At
+// the end the server must hold exactly the device's contacts — no duplicate, no lost edit — and a further sync
+// must upload nothing.
+func TestWorkerSurvivesKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes and a server; skipped in -short mode")
+	}
+	const (
+		total = 1000
+		kills = 20
+	)
+	srv := carddavtest.Start(t, "xandikos")
+	c := newCLI(t)
+	vcf := filepath.Join(t.TempDir(), "book.vcf")
+	if err := os.WriteFile(vcf, bench.AddressBook(11, total), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("", "import", vcf)
+	c.addRemote(srv, "home")
+
+	rng := rand.New(rand.NewPCG(4, 2))
+	model := deviceModel(t, c.db) // what the device holds: the test's own record of every edit
+	partial := 0
+	for k := range kills {
+		cmd := cliCommand(c.db, "worker", "--pull-interval", "300ms", "--debounce", "10ms")
+		cmd.Stdout, cmd.Stderr = nil, nil
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(150+rng.IntN(1200)) * time.Millisecond) // a random instant, not a wait for a condition
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		n := countOnServer(t, srv)
+		if n < total {
+			partial++
+		}
+		edits := editDevice(t, c.db, rng, k, model)
+		t.Logf("kill %d: server holds %d cards; device then made %s", k+1, n, edits)
+	}
+	if partial < kills/2 {
+		t.Fatalf("only %d of %d kills landed during the initial upload; the test proved little", partial, kills)
+	}
+
+	out := c.ok("", "sync")
+	t.Logf("final sync: %s", strings.TrimSpace(out))
+	// A card whose upload committed on the server but not in the mirror before a kill comes back through a
+	// merge with the server's copy, and Radicale stores cards re-serialized: the device may hold that
+	// spelling of the same content, so contents are compared.
+	if got := deviceModel(t, c.db); !maps.Equal(canonicalModel(got), canonicalModel(model)) {
+		t.Fatalf("the device lost or changed an edit:\n%s", diffModel(canonicalModel(got), canonicalModel(model)))
+	}
+	server := serverByUID(t, srv)
+	if len(server) != len(model) {
+		t.Fatalf("server holds %d contacts, device %d", len(server), len(model))
+	}
+	for id, data := range model {
+		if canonicalCard(server[id]) != canonicalCard(data) {
+			t.Fatalf("contact %s differs:\n device %q\n server %q", id, data, server[id])
+		}
+	}
+	if out := c.ok("", "sync"); !strings.Contains(out, "uploaded 0, downloaded 0") {
+		t.Fatalf("sync after convergence moved contacts: %s", out)
+	}
+}
+
+func openDevice(t *testing.T, db string) *changelog.Store {
+	t.Helper()
+	s, err := changelog.Open(db, engine.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func deviceModel(t *testing.T, db string) map[string]string {
+	t.Helper()
+	s := openDevice(t, db)
+	defer s.Close()
+	out := map[string]string{}
+	for c, err := range s.All(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[c.ID] = string(c.Data)
+	}
+	return out
+}
+
+// editDevice makes a few edits while no worker runs for this store's notifications: three updates, one add and
+// one delete, recorded in model.
+func editDevice(t *testing.T, db string, rng *rand.Rand, round int, model map[string]string) string {
+	t.Helper()
+	s := openDevice(t, db)
+	defer s.Close()
+	ctx := context.Background()
+	ids := make([]string, 0, len(model))
+	for id := range model {
+		ids = append(ids, id)
+	}
+	for i := range 3 {
+		id := ids[rng.IntN(len(ids))]
+		cards, err := vcard.Parse([]byte(model[id]))
+		if err != nil || len(cards) != 1 {
+			t.Fatalf("device card %s does not parse: %v", id, err)
+		}
+		cards[0].Set("NOTE", fmt.Sprintf("edit %d.%d", round, i))
+		data := cards[0].Bytes()
+		if _, err := s.Replace(ctx, changelog.Local, changelog.Contact{ID: id, Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		model[id] = string(data)
+	}
+	newID := fmt.Sprintf("added-%d", round)
+	data := []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + newID + "\r\nFN:Added " + newID + "\r\nEND:VCARD\r\n")
+	if _, err := s.Add(ctx, changelog.Local, changelog.Contact{ID: newID, Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	model[newID] = string(data)
+	gone := ids[rng.IntN(len(ids))]
+	if err := s.Remove(ctx, changelog.Local, gone); err != nil {
+		t.Fatal(err)
+	}
+	delete(model, gone)
+	return "3 updates, 1 add, 1 delete"
+}
+
+func serverClient(t *testing.T, srv *carddavtest.Server) *carddav.Client {
+	t.Helper()
+	return srv.Client(t)
+}
+
+func countOnServer(t *testing.T, srv *carddavtest.Server) int {
+	t.Helper()
+	l, err := serverClient(t, srv).ListETags(context.Background(), srv.AddressBookURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(l.Members)
+}
+
+// serverByUID reads the whole address book, failing on a UID held twice.
+func serverByUID(t *testing.T, srv *carddavtest.Server) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	cl := serverClient(t, srv)
+	l, err := cl.ListETags(ctx, srv.AddressBookURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hrefs := make([]string, len(l.Members))
+	for i, m := range l.Members {
+		hrefs[i] = m.Href
+	}
+	objs, err := cl.MultiGet(ctx, srv.AddressBookURL, hrefs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, o := range objs {
+		cards, err := vcard.Parse(o.Data)
+		if o.Err != nil || err != nil || len(cards) != 1 {
+			t.Fatalf("server member %s unreadable: %v %v", o.Href, o.Err, err)
+		}
+		uid := cards[0].UID()
+		if _, dup := out[uid]; dup {
+			t.Fatalf("duplicate on the server: UID %s", uid)
+		}
+		out[uid] = string(o.Data)
+	}
+	return out
+}
+
+// canonicalCard ignores what Radicale changes when it stores a card: property order and the case of names.
+func canonicalCard(card string) string {
+	unfolded := strings.NewReplacer("\r\n ", "", "\r\n\t", "").Replace(card)
+	lines := strings.Split(strings.TrimSpace(unfolded), "\r\n")
+	for i, l := range lines {
+		if head, value, ok := strings.Cut(l, ":"); ok {
+			lines[i] = strings.ToUpper(head) + ":" + value
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+func canonicalModel(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = canonicalCard(v)
+	}
+	return out
+}
+
+func diffModel(got, want map[string]string) string {
+	var b strings.Builder
+	for k, w := range want {
+		if g, ok := got[k]; !ok {
+			fmt.Fprintf(&b, "missing %s\n", k)
+		} else if g != w {
+			fmt.Fprintf(&b, "%s:\n device %q\n want   %q\n", k, g, w)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			fmt.Fprintf(&b, "extra %s\n", k)
+		}
+	}
+	return b.String()
+}
