@@ -42,6 +42,7 @@ var commands = []commandInfo{
 	{"sync", "push and pull once with each remote (or the named ones)", func() command { return &syncCmd{} }},
 	{"worker", "keep syncing in the background: push on change, pull periodically and on SIGUSR1", func() command { return &workerCmd{} }},
 	{"status", "show each remote's sync state (--json)", func() command { return &statusCmd{} }},
+	{"testbed", "run N devices with random edits, faults and kills against one server and check they converge losing nothing", func() command { return &testbedCmd{} }},
 }
 
 // globals are the options every command accepts, before or after its name.
