@@ -15,8 +15,6 @@ type batch struct {
 	resolved []string // contacts whose push set-aside the uploads cleared
 }
 
-func (b *batch) len() int { return len(b.puts) + len(b.dels) }
-
 // commit writes the batch and whatever fn does in one transaction; the batch is emptied only if it commits.
 func (s *Syncer) commit(ctx context.Context, b *batch, fn func(*changelog.Tx) error) error {
 	err := s.store.Update(ctx, func(tx *changelog.Tx) error {
