@@ -9,8 +9,9 @@ import (
 
 // Result is the outcome of a merge.
 type Result struct {
-	// Card is the merged contact, nil when it stays deleted. It shares no
-	// memory with the inputs.
+	// Card is the merged contact, nil when it stays deleted. Editing it
+	// never changes the inputs (only their read-only original bytes are
+	// shared).
 	Card *vcard.Card
 	// Conflicts lists the decisions taken between concurrent changes,
 	// sorted by property, group, winner, loser, kind and losing side.
