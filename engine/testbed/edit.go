@@ -2,11 +2,13 @@ package testbed
 
 import (
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/vcard"
+	"github.com/contactsync/contactsync/bench"
 )
 
 // Kind is the kind of an edit.
@@ -174,3 +176,18 @@ var textEscaper = strings.NewReplacer(`\`, `\\`, ",", `\,`, ";", `\;`, "\n", `\n
 
 // escapeText escapes a vCard text value (RFC 6350 section 3.4).
 func escapeText(s string) string { return textEscaper.Replace(s) }
+
+// newCardData is a new contact created by the edit tok: a realistic card (package bench) with the UID
+// "tb-"+tok.
+func newCardData(seed uint64, tok string, at time.Time) ([]byte, error) {
+	h := fnv.New32a()
+	h.Write([]byte(tok))
+	cards, err := vcard.Parse(bench.Card(seed, int(h.Sum32()%1_000_000)))
+	if err != nil || len(cards) != 1 {
+		return nil, fmt.Errorf("testbed: generated card: %v", err)
+	}
+	c := cards[0]
+	c.Set("UID", "tb-"+tok)
+	stamp(c, tok, at)
+	return c.Bytes(), nil
+}

@@ -45,11 +45,24 @@ type Report struct {
 	// EditsPerSecond and RequestsPerSecond are the throughput of the edit phase and of the whole run.
 	EditsPerSecond    float64 `json:"edits_per_second"`
 	RequestsPerSecond float64 `json:"requests_per_second"`
+	// ThirdParty is what the third-party client did, when one took part.
+	ThirdParty *ThirdParty `json:"third_party,omitempty"`
 	// Converged reports that every device came to hold what the server holds before ConvergeTimeout.
 	Converged bool `json:"converged"`
 	// Problems lists every failed check; a run passes when it is empty.
 	Problems []Problem `json:"problems"`
 	Passed   bool      `json:"passed"`
+}
+
+// ThirdParty reports a third-party client's part in a run. Its edits count as acknowledged once the server
+// shows them; an edit its own conflict resolution threw away counts as dropped.
+type ThirdParty struct {
+	Client       string `json:"client"`
+	Syncs        int    `json:"syncs"`
+	FailedSyncs  int    `json:"failed_syncs"`
+	Acknowledged int    `json:"acknowledged_edits"`
+	Dropped      int    `json:"dropped_edits"`
+	LastError    string `json:"last_error,omitempty"`
 }
 
 // String renders the report for a person.
@@ -66,6 +79,10 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "  faults      %d (%s)\n", r.FaultsTotal, countsText(r.Faults))
 	fmt.Fprintf(&b, "  requests    %d (%.0f/s), retries %d, syncs retried %d\n", r.Requests, r.RequestsPerSecond, r.Retries, r.SyncRetries)
 	fmt.Fprintf(&b, "  conflicts   %d recorded\n", r.Conflicts)
+	if tp := r.ThirdParty; tp != nil {
+		fmt.Fprintf(&b, "  %-11s %d syncs (%d failed), %d of its edits reached the server, %d dropped by its conflict rule\n",
+			tp.Client, tp.Syncs, tp.FailedSyncs, tp.Acknowledged, tp.Dropped)
+	}
 	converge := fmt.Sprintf("%.1fs", r.ConvergeSeconds)
 	if !r.Converged {
 		converge = "did not converge"

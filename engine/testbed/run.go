@@ -27,7 +27,8 @@ type run struct {
 	ledger  *ledger
 	counter *counter
 	devices []*device
-	initial []string // UIDs of the initial contacts
+	vdir    *vdirDevice // nil unless Config.Vdirsyncer
+	initial []string    // UIDs of the initial contacts
 
 	skipped, kills, exits atomic.Int64
 
@@ -101,6 +102,11 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		}
 		r.devices = append(r.devices, d)
 		cleanup = append(cleanup, func() error { return errors.Join(d.w.stop(), d.store.Close()) })
+	}
+	if cfg.Vdirsyncer {
+		if r.vdir, err = newVdirDevice(ctx, r, cfg.Devices+1); err != nil {
+			return Report{}, err
+		}
 	}
 	r.logf("%d devices on %s, %d contacts; waiting for the first download", cfg.Devices, r.be.name, cfg.Contacts)
 	if err := r.waitDownload(ctx); err != nil {
@@ -178,6 +184,15 @@ func (r *run) waitDownload(ctx context.Context) error {
 				return false, err
 			}
 		}
+		if r.vdir != nil {
+			if err := r.vdir.sync(ctx); err != nil {
+				return false, err
+			}
+			st, _, err := r.vdir.snapshot()
+			if err != nil || len(st.cards) < len(r.initial) {
+				return false, err
+			}
+		}
 		return true, nil
 	})
 }
@@ -230,6 +245,43 @@ func (r *run) editPhase(ctx context.Context) error {
 			}
 		}()
 	}
+	phaseEnd := make(chan struct{})
+	var syncer sync.WaitGroup
+	if v := r.vdir; v != nil {
+		ops := devicePlan(r.cfg.Seed, v.index, r.cfg.Ops, r.cfg.Duration, r.initial)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, o := range ops {
+				if !waitUntil(ctx, begin.Add(o.at)) {
+					return
+				}
+				if err := v.apply(o); errors.Is(err, errSkip) {
+					r.skipped.Add(1)
+				} else if err != nil {
+					r.problem(Problem{Check: "editor", Contact: o.target, Device: v.name, Edit: o.tok, Detail: err.Error()})
+				}
+			}
+		}()
+		// vdirsyncer has no worker: it syncs when run, here once a pull interval.
+		syncer.Add(1)
+		go func() {
+			defer syncer.Done()
+			for {
+				if err := v.sync(ctx); err != nil {
+					r.problem(Problem{Check: "worker", Device: v.name, Detail: err.Error()})
+					return
+				}
+				select {
+				case <-phaseEnd:
+					return
+				case <-ctx.Done():
+					return
+				case <-time.After(pullInterval):
+				}
+			}
+		}()
+	}
 	groups := groupPlan(r.cfg.Seed, len(r.devices), r.cfg.Ops, r.cfg.Duration, r.initial)
 	wg.Add(1)
 	go func() {
@@ -243,7 +295,6 @@ func (r *run) editPhase(ctx context.Context) error {
 			}
 		}
 	}()
-	phaseEnd := make(chan struct{})
 	var killers sync.WaitGroup
 	if r.cfg.KillRate > 0 {
 		for i, d := range r.devices {
@@ -258,6 +309,7 @@ func (r *run) editPhase(ctx context.Context) error {
 	wg.Wait()
 	close(phaseEnd)
 	killers.Wait()
+	syncer.Wait()
 	if err := r.proxy.SetRate(0); err != nil {
 		return err
 	}
@@ -355,15 +407,20 @@ func (r *run) converge(ctx context.Context) (bool, error) {
 				r.restartIfDead(d)
 			}
 		}
+		if r.vdir != nil {
+			if err := r.vdir.sync(ctx); err != nil {
+				return false, err
+			}
+		}
 		server, _, err := r.be.snapshot(ctx)
 		if err != nil {
 			return false, err
 		}
-		for _, d := range r.devices {
-			st, _, err := d.snapshot(ctx)
-			if err != nil {
-				return false, err
-			}
+		states, _, err := r.snapshots(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, st := range states {
 			if len(diff(server, st, 1)) > 0 {
 				return false, nil
 			}
@@ -382,9 +439,17 @@ func (r *run) report(ctx context.Context, converged bool) (Report, error) {
 	rep := Report{Seed: r.cfg.Seed, Server: r.be.name, Devices: len(r.devices), InitialContacts: len(r.initial),
 		Edits: map[Kind]int{}, Converged: converged, Skipped: int(r.skipped.Load()), Kills: int(r.kills.Load()),
 		WorkerExits: int(r.exits.Load())}
+	if r.vdir != nil {
+		r.vdir.finish()
+		rep.ThirdParty = &ThirdParty{Client: "vdirsyncer", Syncs: r.vdir.syncs, FailedSyncs: r.vdir.failed,
+			Dropped: r.vdir.dropped, LastError: r.vdir.lastErr}
+	}
 	for _, e := range edits {
 		if e.Device == "server" {
 			continue
+		}
+		if rep.ThirdParty != nil && e.Device == r.vdir.name {
+			rep.ThirdParty.Acknowledged++
 		}
 		rep.Edits[e.Kind]++
 		rep.EditsTotal++
@@ -411,15 +476,17 @@ func (r *run) report(ctx context.Context, converged bool) (Report, error) {
 	r.mu.Lock()
 	problems = append(slices.Clone(r.problems), problems...)
 	r.mu.Unlock()
+	states, ps, err := r.snapshots(ctx)
+	if err != nil {
+		return rep, err
+	}
+	problems = append(problems, ps...)
+	for _, st := range states {
+		problems = append(problems, diff(server, st, 10)...)
+	}
 	conflicts := map[string][]changelog.Conflict{}
 	seen := map[string]bool{}
 	for _, d := range r.devices {
-		st, ps, err := d.snapshot(ctx)
-		if err != nil {
-			return rep, err
-		}
-		problems = append(problems, ps...)
-		problems = append(problems, diff(server, st, 10)...)
 		cs, err := d.conflicts(ctx)
 		if err != nil {
 			return rep, err
@@ -440,4 +507,25 @@ func (r *run) report(ctx context.Context, converged bool) (Report, error) {
 		rep.Problems = []Problem{{Check: "convergence", Detail: fmt.Sprintf("the devices did not converge within %s", r.cfg.ConvergeTimeout)}}
 	}
 	return rep, nil
+}
+
+// snapshots reads every device (and the vdir).
+func (r *run) snapshots(ctx context.Context) ([]*state, []Problem, error) {
+	var out []*state
+	var problems []Problem
+	for _, d := range r.devices {
+		st, ps, err := d.snapshot(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, problems = append(out, st), append(problems, ps...)
+	}
+	if r.vdir != nil {
+		st, ps, err := r.vdir.snapshot()
+		if err != nil {
+			return nil, nil, err
+		}
+		out, problems = append(out, st), append(problems, ps...)
+	}
+	return out, problems, nil
 }
