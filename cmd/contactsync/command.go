@@ -37,6 +37,7 @@ var commands = []commandInfo{
 	{"get", "print one contact", func() command { return &getCmd{} }},
 	{"list", "list contacts", func() command { return &listCmd{} }},
 	{"changes", "print the changelog tasks since a revision", func() command { return &changesCmd{} }},
+	{"conflicts", "list the choices merges made between concurrent edits; resolve ID takes the other value", func() command { return &conflictsCmd{} }},
 	{"server", "run the embedded CardDAV server, or manage its users (server user add|passwd|rm|list)", func() command { return &serverCmd{} }},
 	{"remote", "add, list or remove the CardDAV address books to sync with", func() command { return &remoteCmd{} }},
 	{"sync", "push and pull once with each remote (or the named ones)", func() command { return &syncCmd{} }},
