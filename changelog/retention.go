@@ -55,6 +55,9 @@ func (s *Store) Trim(ctx context.Context) (horizon uint64, err error) {
 }
 
 func (t *Tx) trim(r Retention) (uint64, error) {
+	if err := t.flush(); err != nil {
+		return 0, err
+	}
 	var horizon, oldestCursor int64 = 0, -1
 	if err := t.tx.QueryRowContext(t.ctx, `SELECT
 		(SELECT value FROM meta WHERE key = 'horizon'),

@@ -310,6 +310,49 @@ func TestUpdateTransaction(t *testing.T) {
 			t.Errorf("Cursor = %d, %v; want 1 saved with the add", rev, err)
 		}
 	})
+	t.Run("the caller's statements see this transaction's log", func(t *testing.T) {
+		err := s.Update(ctx, func(tx *Tx) error {
+			var before, after, queried int
+			if err := tx.QueryRow(`SELECT COUNT(*) FROM changes`).Scan(&before); err != nil {
+				return err
+			}
+			for i := range logChunk + 3 { // more than one chunk, so both ways of writing the log are seen
+				if _, err := tx.Add(Local, card(fmt.Sprint("log", i), 1)); err != nil {
+					return err
+				}
+			}
+			if err := tx.QueryRow(`SELECT COUNT(*) FROM changes`).Scan(&after); err != nil {
+				return err
+			}
+			if err := tx.Remove(Local, "log0"); err != nil {
+				return err
+			}
+			rows, err := tx.Query(`SELECT rev FROM changes WHERE op = 3 AND contact_id = 'log0'`)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				queried++
+			}
+			rows.Close()
+			if _, err := tx.Exec(`CREATE TEMP TABLE seen AS SELECT rev FROM changes`); err != nil {
+				return err
+			}
+			var copied int
+			if err := tx.QueryRow(`SELECT COUNT(*) FROM seen`).Scan(&copied); err != nil {
+				return err
+			}
+			if after != before+logChunk+3 || queried != 1 || copied != after+1 {
+				return fmt.Errorf("log rows seen: %d then %d (want +%d), remove seen %d times, copied %d", before, after, logChunk+3, queried, copied)
+			}
+			_, err = tx.Exec(`DROP TABLE seen`)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkIntegrity(t, s.readers)
+	})
 	t.Run("panic rolls back", func(t *testing.T) {
 		func() {
 			defer func() { _ = recover() }()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -24,6 +25,51 @@ type Tx struct {
 	// broken holds an error after which the transaction's state is unknown (a statement failed half way, or
 	// SQLite rolled the transaction back on a full disk or I/O error); Update then refuses to commit.
 	broken error
+	// pending holds log rows not yet written; see flush.
+	pending []logEntry
+	args    []any
+}
+
+// logEntry is one row of the changes table waiting to be written.
+type logEntry struct {
+	rev    uint64
+	op     Op
+	id     string
+	origin Origin
+}
+
+// logChunk is how many log rows one INSERT writes. Writing the log in chunks rather than a statement per change
+// takes half the statements out of an import, whose cost is mostly the statements' own overhead.
+const logChunk = 64
+
+const logInsert = `INSERT INTO changes (rev, op, contact_id, origin, at) VALUES `
+
+var logInsertChunk = logInsert + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", logChunk), ", ")
+
+// flush writes the pending log rows. It runs before anything can read the log in this transaction (the
+// caller's own statements, a trim), before a batch starts (so a failed batch can drop exactly its own rows) and
+// before the commit.
+func (t *Tx) flush() error {
+	if t.broken != nil {
+		return t.broken
+	}
+	for i := 0; i < len(t.pending); {
+		n, query := 1, logInsert+`(?, ?, ?, ?, ?)`
+		if len(t.pending)-i >= logChunk {
+			n, query = logChunk, logInsertChunk
+		}
+		args := t.args[:0]
+		for _, e := range t.pending[i : i+n] {
+			args = append(args, int64(e.rev), int(e.op), e.id, string(e.origin), t.now)
+		}
+		t.args = args
+		if _, err := t.tx.ExecContext(t.ctx, query, args...); err != nil {
+			return t.fail(fmt.Errorf("write log: %w", err))
+		}
+		i += n
+	}
+	t.pending = t.pending[:0]
+	return nil
 }
 
 // Update runs fn in one write transaction and commits it if fn returns nil; otherwise, or if fn panics, nothing
@@ -59,8 +105,8 @@ func (s *Store) update(ctx context.Context, fn func(*Tx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
-	if t.broken != nil {
-		return fmt.Errorf("changelog: commit refused after a failed write: %w", t.broken)
+	if err := t.flush(); err != nil {
+		return fmt.Errorf("changelog: commit refused after a failed write: %w", err)
 	}
 	if t.last != t.start {
 		if _, err := sqlTx.ExecContext(ctx, `UPDATE meta SET value = CASE key WHEN 'last_rev' THEN ? ELSE ? END
@@ -130,6 +176,9 @@ func (t *Tx) Apply(origin Origin, changes []Change) (uint64, error) {
 		return t.last, nil
 	}
 	// A savepoint keeps the batch atomic even when the caller goes on with the transaction after an error.
+	if err := t.flush(); err != nil {
+		return 0, fmt.Errorf("changelog: apply: %w", err)
+	}
 	if _, err := t.tx.ExecContext(t.ctx, `SAVEPOINT changelog_apply`); err != nil {
 		return 0, fmt.Errorf("changelog: apply: %w", t.fail(err))
 	}
@@ -140,7 +189,7 @@ func (t *Tx) Apply(origin Origin, changes []Change) (uint64, error) {
 				if _, rerr := t.tx.ExecContext(t.ctx, `ROLLBACK TO changelog_apply; RELEASE changelog_apply`); rerr != nil {
 					t.fail(rerr)
 				} else {
-					t.last, t.count = start, count
+					t.last, t.count, t.pending = start, count, t.pending[:0]
 				}
 			}
 			return 0, fmt.Errorf("changelog: apply: change %d of %d: %w", i+1, len(changes), err)
@@ -214,10 +263,7 @@ func (t *Tx) change(origin Origin, op Op, c Contact) (Contact, error) {
 			return Contact{}, fmt.Errorf("%s %q: %w", op, c.ID, ErrNotFound)
 		}
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO changes (rev, op, contact_id, origin, at) VALUES (?, ?, ?, ?, ?)`,
-		int64(rev), int(op), c.ID, string(origin), t.now); err != nil {
-		return Contact{}, fmt.Errorf("%s %q: log: %w", op, c.ID, t.fail(err))
-	}
+	t.pending = append(t.pending, logEntry{rev: rev, op: op, id: c.ID, origin: origin})
 	t.last = rev
 	switch op {
 	case OpAdd:
@@ -226,6 +272,11 @@ func (t *Tx) change(origin Origin, op Op, c Contact) (Contact, error) {
 		t.count--
 	case OpClear:
 		t.count = 0
+	}
+	if len(t.pending) >= logChunk {
+		if err := t.flush(); err != nil {
+			return Contact{}, fmt.Errorf("%s %q: %w", op, c.ID, err)
+		}
 	}
 	if op == OpRemove || op == OpClear {
 		return Contact{}, nil
@@ -259,16 +310,24 @@ func isUniqueViolation(err error) bool {
 // Exec runs a statement on the caller's own tables (registered with [WithMigrations]) inside this transaction.
 // It must not write the store's tables (contacts, changes, meta, cursors): that would bypass the log.
 func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	if err := t.flush(); err != nil {
+		return nil, fmt.Errorf("changelog: %w", err)
+	}
 	return t.tx.ExecContext(t.ctx, query, args...)
 }
 
 // Query runs a query inside this transaction.
 func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	if err := t.flush(); err != nil {
+		return nil, fmt.Errorf("changelog: %w", err)
+	}
 	return t.tx.QueryContext(t.ctx, query, args...)
 }
 
-// QueryRow runs a query that returns at most one row inside this transaction.
+// QueryRow runs a query that returns at most one row inside this transaction. (Should writing the pending log
+// fail first, the transaction is marked failed and Update reports it.)
 func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
+	_ = t.flush() // recorded in t.broken, which Update returns
 	return t.tx.QueryRowContext(t.ctx, query, args...)
 }
 
