@@ -185,4 +185,3 @@ func setAside(t *testing.T, store *changelog.Store) map[string]string {
 	}
 	return out
 }
-
