@@ -151,7 +151,7 @@ func TestHostileServer(t *testing.T) {
 	}
 }
 
-func uidOf(t *testing.T, data []byte) string {
+func uidOf(t testing.TB, data []byte) string {
 	t.Helper()
 	cs, err := vcard.Parse(data)
 	if err != nil || len(cs) != 1 {
