@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
-	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/bench"
 	"github.com/contactsync/contactsync/changelog"
@@ -43,9 +42,9 @@ func TestAgainstServers(t *testing.T) {
 		{"401 stops the remote", testUnauthorized},
 		{"worker pushes on commit and pulls on trigger", testWorker},
 	}
-	for _, name := range carddavtest.Names {
+	for _, name := range serverNames {
 		t.Run(name, func(t *testing.T) {
-			srv := carddavtest.Start(t, name)
+			srv := startServer(t, name)
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) { tc.run(t, newEnv(t, srv)) })
 			}
@@ -333,8 +332,11 @@ func testInvalidToken(t *testing.T, e *env) {
 
 // invalidToken is a token of the right shape that the server never issued.
 func invalidToken(e *env) string {
-	if e.srv.Name == "radicale" {
+	switch e.srv.Name {
+	case "radicale":
 		return "http://radicale.org/ns/sync/0000000000000000000000000000000000000000000000000000000000000000"
+	case "embedded":
+		return "http://contactsync.invalid/sync/not-this-book/1"
 	}
 	return "999999999"
 }
