@@ -2,7 +2,6 @@ package faultproxy
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,8 +18,6 @@ type upstream struct {
 	client  *http.Client
 	maxBody int64
 }
-
-var errTooLarge = errors.New("body over the proxy's limit")
 
 func newUpstream(target string, rt http.RoundTripper, maxBody int64) (*upstream, error) {
 	u, err := url.Parse(target)

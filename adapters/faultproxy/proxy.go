@@ -14,8 +14,7 @@ import (
 //
 // Which request meets which fault is drawn from a random source seeded by WithSeed: the same seed and the same
 // sequence of requests give the same faults. Concurrent clients interleave their requests differently from one
-// run to the next, so with several of them the faults are the same in number and kind but may fall on other
-// requests.
+// run to the next, so with several of them the draws are the same but may fall on other requests.
 type Proxy struct {
 	*tally
 	up  *upstream

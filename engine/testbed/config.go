@@ -1,19 +1,12 @@
 package testbed
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os/exec"
 	"time"
 )
-
-// ErrInvalid reports a Config the test bed refuses.
-var ErrInvalid = errors.New("testbed: invalid configuration")
-
-// ErrFailed reports a run whose oracle found problems (listed in the Report).
-var ErrFailed = errors.New("testbed: checks failed")
 
 // Config describes one run.
 type Config struct {

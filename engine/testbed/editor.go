@@ -20,8 +20,6 @@ type editor struct {
 	now    func() time.Time
 }
 
-var errSkip = errors.New("nothing to edit")
-
 // apply makes one planned edit in one transaction; errSkip when its contact (or the value to remove) is not on
 // the device.
 func (e *editor) apply(ctx context.Context, o op) error {

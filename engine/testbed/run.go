@@ -223,8 +223,6 @@ func (r *run) poll(ctx context.Context, timeout time.Duration, cond func() (bool
 
 const pollEvery = 250 * time.Millisecond
 
-var errTimeout = errors.New("testbed: timed out")
-
 // editPhase runs the users' plans, the concurrent edits and the kills, with faults on, for the Duration.
 func (r *run) editPhase(ctx context.Context) error {
 	if err := r.proxy.SetRate(r.cfg.FaultRate); err != nil {

@@ -37,9 +37,6 @@ type vdirDevice struct {
 	lastErr string
 }
 
-// ErrNoVdirsyncer reports that Vdirsyncer was asked for but the vdirsyncer program is not installed.
-var ErrNoVdirsyncer = errors.New("testbed: vdirsyncer is not installed (apt-get install vdirsyncer)")
-
 func newVdirDevice(ctx context.Context, r *run, index int) (*vdirDevice, error) {
 	bin, err := exec.LookPath("vdirsyncer")
 	if err != nil {
