@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/changelog"
@@ -59,33 +61,77 @@ func Merge(base, local, remote []byte) (Merged, error) {
 }
 
 // merge short-cuts the cases that need no three-way merge, so the MergeFunc only sees real concurrent edits.
+// It compares contents, not bytes: a server's re-serialization of a version is no edit.
 func (s *Syncer) merge(base, local, remote []byte) (Merged, error) {
 	switch {
-	case string(local) == string(remote):
+	case sameContent(local, remote):
 		return Merged{Data: remote}, nil
-	case base != nil && string(base) == string(local):
+	case base != nil && sameContent(base, local):
 		return Merged{Data: remote}, nil
-	case base != nil && string(base) == string(remote):
+	case base != nil && sameContent(base, remote):
 		return Merged{Data: local}, nil
 	}
 	return s.cfg.merge(base, local, remote)
 }
 
-// sameContent reports whether two versions say the same thing: equal bytes, or a merge of the two with no base
-// that needs to change neither (a server that re-serializes a card — Radicale sorts its properties — keeps
-// its content, not its bytes).
+// sameContent reports whether two versions hold the same properties, whatever their order and spelling: a
+// server may re-serialize what it stores (Radicale sorts the properties and upper-cases their names), so the
+// device's own upload can come back in other bytes and must still be recognised as its own. Property order
+// carries no meaning in a vCard (RFC 6350 section 3.3; preference is the PREF parameter).
 func sameContent(a, b []byte) bool {
-	if string(a) == string(b) {
+	if bytes.Equal(a, b) {
 		return true
 	}
-	ca, err := vcard.Parse(a)
-	if err != nil || len(ca) != 1 {
+	ka, ok := contentOf(a)
+	if !ok {
 		return false
 	}
-	cb, err := vcard.Parse(b)
-	if err != nil || len(cb) != 1 {
-		return false
+	kb, ok := contentOf(b)
+	return ok && slices.Equal(ka, kb)
+}
+
+// contentOf is a card's properties in canonical form (vcard.Property.Canonical), sorted; false when data is
+// not one readable card.
+func contentOf(data []byte) ([]string, bool) {
+	cards, err := vcard.Parse(data)
+	if err != nil || len(cards) != 1 {
+		return nil, false
 	}
-	res, err := conflict.Merge(nil, ca[0], cb[0])
-	return err == nil && !res.WriteLocal && !res.WriteRemote
+	out := make([]string, len(cards[0].Props))
+	for i, p := range cards[0].Props {
+		out[i] = p.Canonical()
+	}
+	slices.Sort(out)
+	return out, true
+}
+
+// commonPart is what two versions of a new contact share: mine without the properties theirs lacks. It is the
+// merge base when the server holds another version at the href of a create the device sent: either the create
+// landed and another client edited it since, or another device created the same UID. Taking what both hold as
+// agreed keeps every property either side has except those one side removed from the shared part — so the
+// device's own removals since its upload hold, where a merge without base would bring them back — and loses
+// nothing in the second case. nil when either is not one readable card.
+func commonPart(mine, theirs []byte) []byte {
+	mc, err := vcard.Parse(mine)
+	if err != nil || len(mc) != 1 {
+		return nil
+	}
+	tc, ok := contentOf(theirs)
+	if !ok {
+		return nil
+	}
+	left := make(map[string]int, len(tc))
+	for _, k := range tc {
+		left[k]++
+	}
+	card := mc[0].Clone()
+	for _, p := range slices.Clone(card.Props) {
+		k := p.Canonical()
+		if left[k] > 0 {
+			left[k]--
+			continue
+		}
+		card.Remove(p)
+	}
+	return card.Bytes()
 }

@@ -406,23 +406,22 @@ func (s *Syncer) applyObject(tx *changelog.Tx, obj carddav.Object, st *Stats) er
 }
 
 // applyChange applies a fetched version to a contact the device holds, and sets row.LocalRev (and row.Base,
-// which stays the server's version: the base of the next merge is what the server holds).
+// which stays the server's version: the base of the next merge is what the server holds). Versions are
+// compared by content: a server may hand back the device's own upload re-serialized.
 func (s *Syncer) applyChange(tx *changelog.Tx, local changelog.Contact, mh *mirror, row *mirror, st *Stats) error {
 	mine := uploadBytes(local)
 	row.LocalRev = local.Rev
-	if bytes.Equal(mine, row.Base) {
+	if sameContent(mine, row.Base) {
+		// The server holds what the device holds: keep the device's bytes as the agreed version.
+		row.Base = mine
 		return nil
 	}
 	var base []byte
 	if mh != nil {
 		base = mh.Base
 	}
-	if base != nil && bytes.Equal(mine, base) {
-		if sameContent(row.Base, base) {
-			// The server holds the device's version, re-serialized: nothing to take.
-			row.Base = base
-			return nil
-		}
+	if base != nil && sameContent(mine, base) {
+		// Unchanged on the device since the agreed version: take the server's.
 		nc, err := tx.Replace(s.origin, changelog.Contact{ID: local.ID, Data: row.Base})
 		if err != nil {
 			return err
@@ -440,16 +439,17 @@ func (s *Syncer) applyChange(tx *changelog.Tx, local changelog.Contact, mh *mirr
 	if err := recordConflicts(tx, s.name, local.ID, res.Conflicts); err != nil {
 		return err
 	}
-	origin := changelog.Local
-	if bytes.Equal(res.Data, row.Base) {
-		origin = s.origin
-	} else {
+	// A merge that says what the server says is the server's version, in its bytes; anything else is a local
+	// change the next push sends.
+	origin, data := s.origin, row.Base
+	if !sameContent(res.Data, row.Base) {
+		origin, data = changelog.Local, res.Data
 		st.localWrites++
 	}
-	if bytes.Equal(res.Data, local.Data) {
+	if bytes.Equal(data, local.Data) {
 		return nil
 	}
-	nc, err := tx.Replace(origin, changelog.Contact{ID: local.ID, Data: res.Data})
+	nc, err := tx.Replace(origin, changelog.Contact{ID: local.ID, Data: data})
 	if err != nil {
 		return err
 	}
@@ -479,7 +479,7 @@ func (s *Syncer) applyDeletion(tx *changelog.Tx, href string, st *Stats) error {
 		return err
 	case local.Source != "":
 		return nil
-	case bytes.Equal(uploadBytes(local), m.Base):
+	case sameContent(uploadBytes(local), m.Base):
 		st.DeletedLocal++
 		return tx.Remove(s.origin, m.ContactID)
 	}

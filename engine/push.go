@@ -214,7 +214,7 @@ func (s *Syncer) plan(ctx context.Context, ab, id string, st *Stats) (*pushPlan,
 		return nil, nil
 	}
 	p.body = uploadBytes(p.c)
-	if p.m != nil && p.m.Base != nil && bytes.Equal(p.body, p.m.Base) {
+	if p.m != nil && p.m.Base != nil && sameContent(p.body, p.m.Base) {
 		return nil, nil
 	}
 	return p, nil
@@ -298,12 +298,19 @@ func (s *Syncer) settleDoubt(ctx context.Context, m *mirror, st *Stats) (*mirror
 }
 
 // resolveDoubt records the outcome of an upload in doubt, given what the server holds at its href now (nil
-// data when nothing).
+// data when nothing). The server's copy may be the upload in other bytes (servers re-serialize): same content
+// means it landed.
 func resolveDoubt(tx *changelog.Tx, remote string, m *mirror, data []byte, etag carddav.ETag) (*mirror, error) {
 	row := *m
 	switch {
 	case data != nil && sameContent(data, m.Pending):
 		row.Base, row.ETag = m.Pending, etag
+	case data != nil && m.Base == nil:
+		// A create, and the server holds another version at its href: most likely the create landed and
+		// another client edited it since. Forgetting the create would make the next upload merge without a
+		// base, which undoes the device's removals since; instead what both versions share is the base, and no
+		// ETag is agreed, so the next upload fetches and merges rather than overwrite.
+		row.Base, row.ETag = commonPart(m.Pending, data), ""
 	case m.Base == nil:
 		return nil, deleteMirror(tx, remote, m.ContactID)
 	}
@@ -318,33 +325,42 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 	if m.Base != nil {
 		cond, base = carddav.IfMatch(m.ETag), m.Base
 	}
+	// Without an agreed ETag there is no condition to write under: fetch first.
+	put := m.Base == nil || m.ETag != ""
 	merged := false // whether body is a merge the device does not hold yet
 	var conflicts []changelog.Conflict
+	// agreed records that the server holds body under etag.
+	agreed := func(etag carddav.ETag) error {
+		st.Uploaded++
+		row := mirror{ContactID: c.ID, Href: href, ETag: etag, Base: body, LocalRev: c.Rev}
+		if !merged {
+			b.puts = append(b.puts, row)
+			b.resolved = append(b.resolved, c.ID)
+			return nil
+		}
+		return s.settle(ctx, b, c, changelog.Local, row, conflicts, st)
+	}
 	for range maxConflictRounds {
-		var etag carddav.ETag
-		err := s.call(ctx, st, "put "+href, func() (err error) {
-			etag, err = s.remote.Put(ctx, href, body, cond)
-			return err
-		})
-		if err == nil {
-			st.Uploaded++
-			row := mirror{ContactID: c.ID, Href: href, ETag: etag, Base: body, LocalRev: c.Rev}
-			if !merged {
-				b.puts = append(b.puts, row)
-				b.resolved = append(b.resolved, c.ID)
-				return nil
+		if put {
+			var etag carddav.ETag
+			err := s.call(ctx, st, "put "+href, func() (err error) {
+				etag, err = s.remote.Put(ctx, href, body, cond)
+				return err
+			})
+			if err == nil {
+				return agreed(etag)
 			}
-			return s.settle(ctx, b, c, changelog.Local, row, conflicts, st)
-		}
-		lost := errors.Is(err, carddav.ErrPreconditionFailed) || (cond.IfMatch != "" && errors.Is(err, carddav.ErrNotFound))
-		if !lost {
-			if refused(err) {
-				return s.setAsidePush(ctx, b, m, err, st)
+			lost := errors.Is(err, carddav.ErrPreconditionFailed) || (cond.IfMatch != "" && errors.Is(err, carddav.ErrNotFound))
+			if !lost {
+				if refused(err) {
+					return s.setAsidePush(ctx, b, m, err, st)
+				}
+				return err
 			}
-			return err
 		}
+		put = true
 		var obj *carddav.Object
-		err = s.call(ctx, st, "get "+href, func() (err error) {
+		err := s.call(ctx, st, "get "+href, func() (err error) {
 			obj, err = s.remote.Get(ctx, href)
 			return err
 		})
@@ -356,6 +372,14 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 		if err != nil {
 			return err
 		}
+		if sameContent(obj.Data, body) {
+			// The server holds what the device sends: its own write, whose answer a reset lost before the retry
+			// met it as a 412 (or the same edit made elsewhere). Nothing to merge.
+			return agreed(obj.ETag)
+		}
+		if cond.IfNoneMatch {
+			base = commonPart(body, obj.Data)
+		}
 		res, err := s.merge(base, body, obj.Data)
 		if errors.Is(err, errUnmergeable) {
 			return s.setAsidePush(ctx, b, m, err, st)
@@ -364,7 +388,7 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 			return fmt.Errorf("merge %s: %w", c.ID, err)
 		}
 		conflicts = append(conflicts, res.Conflicts...)
-		if bytes.Equal(res.Data, obj.Data) {
+		if sameContent(res.Data, obj.Data) {
 			return s.settle(ctx, b, c, s.origin, mirror{ContactID: c.ID, Href: href, ETag: obj.ETag, Base: obj.Data}, conflicts, st)
 		}
 		body, base, cond, merged = res.Data, obj.Data, carddav.IfMatch(obj.ETag), true
@@ -374,14 +398,21 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 
 // settle records an agreement reached through a merge: the device takes the agreed bytes (unless it changed the
 // contact again meanwhile; then the mirror keeps the old base and the next push merges the newer edit) and the
-// mirror records them, in one transaction.
+// mirror records them, in one transaction. origin is changelog.Local when the device uploaded the merge, the
+// remote's when the server's version already was the merge. The conflicts are recorded whenever the server
+// holds the merge that decided them — also when the device changed meanwhile: the next merge starts from the
+// server's version, where the losing values are gone, so it would not decide (nor record) them again.
 func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, origin changelog.Origin, row mirror, conflicts []changelog.Conflict, st *Stats) error {
+	uploaded := origin == changelog.Local
 	var adopted, stale bool
 	err := s.commit(ctx, b, func(tx *changelog.Tx) error {
 		adopted, stale = false, false
 		cur, err := tx.Get(c.ID)
 		if errors.Is(err, changelog.ErrNotFound) || (err == nil && cur.Rev != c.Rev) {
 			stale = true
+			if uploaded {
+				return recordConflicts(tx, s.name, c.ID, conflicts)
+			}
 			return nil
 		}
 		if err != nil {
@@ -406,48 +437,65 @@ func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, orig
 	if err != nil {
 		return err
 	}
-	if !stale {
+	if !stale || uploaded {
 		st.Merged++
 		st.Conflicts += len(conflicts)
-		if adopted && origin == s.origin {
-			st.Downloaded++
-		}
+	}
+	if adopted && !uploaded {
+		st.Downloaded++
 	}
 	return nil
 }
 
-// pushDelete deletes a contact the device deleted, if the server still holds the version the device saw. A
-// newer version there wins: an edit beats a delete, and the contact comes back to the device.
+// pushDelete deletes a contact the device deleted, if the server still holds the version the device saw (in
+// whatever bytes). A newer version there wins: an edit beats a delete, and the contact comes back to the device.
 func (s *Syncer) pushDelete(ctx context.Context, m *mirror, b *batch, st *Stats) error {
-	err := s.call(ctx, st, "delete "+m.Href, func() error { return s.remote.Delete(ctx, m.Href, m.ETag) })
-	switch {
-	case err == nil:
-		st.DeletedRemote++
-		b.dels = append(b.dels, m.ContactID)
-		return nil
-	case errors.Is(err, carddav.ErrNotFound):
-		b.dels = append(b.dels, m.ContactID)
-		return nil
-	case !errors.Is(err, carddav.ErrPreconditionFailed):
-		if refused(err) {
-			return s.setAsidePush(ctx, b, m, err, st)
+	etag := m.ETag
+	for range maxConflictRounds {
+		// Without an agreed ETag the server's version is not one the device saw: fetch it first.
+		if etag != "" {
+			err := s.call(ctx, st, "delete "+m.Href, func() error { return s.remote.Delete(ctx, m.Href, etag) })
+			switch {
+			case err == nil:
+				st.DeletedRemote++
+				b.dels = append(b.dels, m.ContactID)
+				return nil
+			case errors.Is(err, carddav.ErrNotFound):
+				b.dels = append(b.dels, m.ContactID)
+				return nil
+			case !errors.Is(err, carddav.ErrPreconditionFailed):
+				if refused(err) {
+					return s.setAsidePush(ctx, b, m, err, st)
+				}
+				return err
+			}
 		}
-		return err
+		var obj *carddav.Object
+		err := s.call(ctx, st, "get "+m.Href, func() (err error) {
+			obj, err = s.remote.Get(ctx, m.Href)
+			return err
+		})
+		if errors.Is(err, carddav.ErrNotFound) {
+			b.dels = append(b.dels, m.ContactID)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if m.Base != nil && sameContent(obj.Data, m.Base) {
+			// Written again without a change (a client that re-serializes what it saves): no edit to keep.
+			etag = obj.ETag
+			continue
+		}
+		return s.restore(ctx, m, obj, b, st)
 	}
-	var obj *carddav.Object
-	err = s.call(ctx, st, "get "+m.Href, func() (err error) {
-		obj, err = s.remote.Get(ctx, m.Href)
-		return err
-	})
-	if errors.Is(err, carddav.ErrNotFound) {
-		b.dels = append(b.dels, m.ContactID)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+	return fmt.Errorf("delete %s: %w", m.ContactID, ErrTooManyConflicts)
+}
+
+// restore brings back a contact the device deleted while the server's version changed: the edit beats the delete.
+func (s *Syncer) restore(ctx context.Context, m *mirror, obj *carddav.Object, b *batch, st *Stats) error {
 	restored := false
-	err = s.commit(ctx, b, func(tx *changelog.Tx) error {
+	err := s.commit(ctx, b, func(tx *changelog.Tx) error {
 		restored = false
 		if _, err := tx.Get(m.ContactID); err == nil {
 			return nil // created again on the device meanwhile; the next push compares it with the mirror

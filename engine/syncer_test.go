@@ -41,6 +41,12 @@ func TestAgainstServers(t *testing.T) {
 		{"lost response to a create", testLostResponse},
 		{"401 stops the remote", testUnauthorized},
 		{"worker pushes on commit and pulls on trigger", testWorker},
+		{"kill after a create, then a removal", testCreateInDoubtThenRemove},
+		{"kill after a create edited elsewhere, then a removal", testCreateInDoubtEditedElsewhere},
+		{"kill after an update, then a delete", testUpdateInDoubtThenDelete},
+		{"delete after a rewrite without change", testDeleteAfterRewrite},
+		{"412 after a reset after write", testPreconditionAfterReset},
+		{"conflict kept when the device edits during a merge", testConflictKeptWhenStale},
 	}
 	for _, name := range serverNames {
 		t.Run(name, func(t *testing.T) {
