@@ -37,6 +37,9 @@ type testServer struct {
 // startServer starts the named server of the matrix for t.
 func startServer(t *testing.T, name string) *testServer {
 	t.Helper()
+	// Registered after the server's own cleanup, so it runs first: a connection the client dialed and never
+	// used would hold the server's graceful stop until Go counts it idle (5 s).
+	defer t.Cleanup(http.DefaultTransport.(*http.Transport).CloseIdleConnections)
 	if name == "embedded" {
 		s := carddavservertest.Start(t)
 		return &testServer{Name: s.Name, URL: s.URL, Username: s.Username, AddressBookURL: s.AddressBookURL, Client: s.Client, Options: s.Options}

@@ -391,6 +391,16 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 		if sameContent(res.Data, obj.Data) {
 			return s.settle(ctx, b, c, s.origin, mirror{ContactID: c.ID, Href: href, ETag: obj.ETag, Base: obj.Data}, conflicts, st)
 		}
+		// From the PUT on, the server may hold the merge even if its answer never arrives. Its decisions are
+		// recorded first: a merge met on the server after a crash agrees with the device's side where it won,
+		// so merging again would not find (nor record) the values it dropped.
+		if len(res.Conflicts) > 0 {
+			if err := s.commit(ctx, b, func(tx *changelog.Tx) error {
+				return recordConflicts(tx, s.name, c.ID, res.Conflicts)
+			}); err != nil {
+				return err
+			}
+		}
 		body, base, cond, merged = res.Data, obj.Data, carddav.IfMatch(obj.ETag), true
 	}
 	return fmt.Errorf("push %s: %w", c.ID, ErrTooManyConflicts)
@@ -398,21 +408,16 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 
 // settle records an agreement reached through a merge: the device takes the agreed bytes (unless it changed the
 // contact again meanwhile; then the mirror keeps the old base and the next push merges the newer edit) and the
-// mirror records them, in one transaction. origin is changelog.Local when the device uploaded the merge, the
-// remote's when the server's version already was the merge. The conflicts are recorded whenever the server
-// holds the merge that decided them — also when the device changed meanwhile: the next merge starts from the
-// server's version, where the losing values are gone, so it would not decide (nor record) them again.
+// mirror records them, in one transaction with the merge's conflicts. origin is changelog.Local when the
+// device uploaded the merge (its conflicts were recorded before the upload), the remote's when the server's
+// version already was the merge.
 func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, origin changelog.Origin, row mirror, conflicts []changelog.Conflict, st *Stats) error {
-	uploaded := origin == changelog.Local
 	var adopted, stale bool
 	err := s.commit(ctx, b, func(tx *changelog.Tx) error {
 		adopted, stale = false, false
 		cur, err := tx.Get(c.ID)
 		if errors.Is(err, changelog.ErrNotFound) || (err == nil && cur.Rev != c.Rev) {
 			stale = true
-			if uploaded {
-				return recordConflicts(tx, s.name, c.ID, conflicts)
-			}
 			return nil
 		}
 		if err != nil {
@@ -437,12 +442,12 @@ func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, orig
 	if err != nil {
 		return err
 	}
-	if !stale || uploaded {
+	if !stale {
 		st.Merged++
 		st.Conflicts += len(conflicts)
-	}
-	if adopted && !uploaded {
-		st.Downloaded++
+		if adopted && origin == s.origin {
+			st.Downloaded++
+		}
 	}
 	return nil
 }

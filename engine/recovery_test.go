@@ -240,3 +240,34 @@ func testConflictKeptWhenStale(t *testing.T, e *env) {
 	}
 	t.Fatalf("the merge that dropped b's FN is not in the conflict list: %+v", cs)
 }
+
+func testKillAfterMergeUpload(t *testing.T, e *env) {
+	// The device merges a concurrent edit of FN, uploads the merge, and dies before recording it. The merge on
+	// the server keeps the device's FN, so merging again after the restart finds nothing in conflict: the
+	// other device's dropped FN must have been recorded before the upload.
+	a, k := e.killable()
+	b := e.device()
+	a.add(card("x", "Original"))
+	a.sync()
+	b.sync()
+	b.edit("x", set("FN", "Amy"))
+	b.sync()
+	a.edit("x", set("FN", "Zed")) // with no REV on either side, the greater value wins: Zed
+	a.syncKilled(k)               // the first PUT meets b's edit (412); the merge's PUT lands, then the kill
+	a.sync()
+	b.sync()
+	cards := e.converged(a, b)
+	if !strings.Contains(cards["x"], "FN:Zed") {
+		t.Fatalf("merge lost: %q", cards["x"])
+	}
+	cs, err := a.store.Conflicts(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.ContactID == "x" && c.Property == "FN" && strings.Contains(c.Loser, "FN:Amy") {
+			return
+		}
+	}
+	t.Fatalf("the merge that dropped b's FN is not in the conflict list: %+v", cs)
+}

@@ -47,6 +47,7 @@ func TestAgainstServers(t *testing.T) {
 		{"delete after a rewrite without change", testDeleteAfterRewrite},
 		{"412 after a reset after write", testPreconditionAfterReset},
 		{"conflict kept when the device edits during a merge", testConflictKeptWhenStale},
+		{"conflict kept when killed after uploading a merge", testKillAfterMergeUpload},
 	}
 	for _, name := range serverNames {
 		t.Run(name, func(t *testing.T) {
