@@ -46,7 +46,7 @@ func (c *remoteAddCmd) Run(ctx context.Context, g *globals, args []string) error
 	fs := newFlagSet("remote add", g.stdio.Err)
 	fs.StringVar(&c.url, "url", "", "server URL (discovery starts there) or the address book's URL")
 	fs.StringVar(&c.username, "username", "", "user name for HTTP basic auth")
-	fs.StringVar(&c.passwordFile, "password-file", "", "file holding the password (its first line); never pass a password on the command line")
+	fs.StringVar(&c.passwordFile, "password-file", "", "file holding the password (its first line; mode 0600; - reads stdin); never pass a password on the command line")
 	fs.StringVar(&c.addressBook, "addressbook", "", "which address book, by name or URL, when the account has several")
 	pos, err := g.parseFlags(fs, args)
 	if err != nil {
@@ -64,7 +64,7 @@ func (c *remoteAddCmd) Run(ctx context.Context, g *globals, args []string) error
 	name := pos[0]
 	var password string
 	if c.passwordFile != "" {
-		if password, err = readPassword(c.passwordFile); err != nil {
+		if password, err = readSecretFile(c.passwordFile, g.stdio.In); err != nil {
 			return err
 		}
 	}
@@ -82,7 +82,7 @@ func (c *remoteAddCmd) Run(ctx context.Context, g *globals, args []string) error
 		return fmt.Errorf("remote add %s: %w", name, err)
 	}
 	rc.AddressBook = ab.URL
-	store, err := g.openSyncStore()
+	store, err := g.openStore(engine.Migrations())
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (c *remoteListCmd) Run(ctx context.Context, g *globals, args []string) erro
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: remote list takes no arguments", errUsage)
 	}
-	store, err := g.openSyncStore()
+	store, err := g.openStore(engine.Migrations())
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (c *remoteRmCmd) Run(ctx context.Context, g *globals, args []string) error 
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: remote rm needs exactly one NAME", errUsage)
 	}
-	store, err := g.openSyncStore()
+	store, err := g.openStore(engine.Migrations())
 	if err != nil {
 		return err
 	}
@@ -153,21 +153,6 @@ func (c *remoteRmCmd) Run(ctx context.Context, g *globals, args []string) error 
 	}
 	fmt.Fprintf(g.stdio.Out, "removed remote %s (its contacts stay on the device and on the server)\n", pos[0])
 	return nil
-}
-
-// openSyncStore opens the store with the sync engine's tables, creating its directory (0700) on first use.
-func (g *globals) openSyncStore() (*changelog.Store, error) {
-	if g.db == "" {
-		return nil, fmt.Errorf("%w: no store path: pass --db or set CONTACTSYNC_DB", errUsage)
-	}
-	if err := os.MkdirAll(filepath.Dir(g.db), 0o700); err != nil {
-		return nil, fmt.Errorf("create the store's directory: %w", err)
-	}
-	s, err := changelog.Open(g.db, engine.Migrations())
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", g.db, err)
-	}
-	return s, nil
 }
 
 // newCardDAVClient builds the client for a remote. doer, when set, sends the requests (a Meter); the client
@@ -192,18 +177,9 @@ func noRedirects() *http.Client {
 	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-func readPassword(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("read password file: %w", err)
-	}
-	pw, _, _ := strings.Cut(string(data), "\n")
-	pw = strings.TrimSuffix(pw, "\r")
-	if pw == "" {
-		return "", fmt.Errorf("password file %s is empty", path)
-	}
-	return pw, nil
-}
+// readPassword reads a password file the way every command does (readSecretFile: its first line, refused when
+// others may read it); without a stdin to offer, "-" reads nothing.
+func readPassword(path string) (string, error) { return readSecretFile(path, strings.NewReader("")) }
 
 // Credentials live beside the store in a file only the user can read (0600), never in the database, logs or
 // output, so `status`, `remote list` and a copy of the database reveal none.

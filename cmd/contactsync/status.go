@@ -50,7 +50,7 @@ func (c *statusCmd) Run(ctx context.Context, g *globals, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: status takes no arguments", errUsage)
 	}
-	store, err := g.openSyncStore()
+	store, err := g.openStore(engine.Migrations())
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func (c *syncCmd) Run(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := g.openSyncStore()
+	store, err := g.openStore(engine.Migrations())
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (c *workerCmd) Run(ctx context.Context, g *globals, args []string) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(g.stdio.Err, &slog.HandlerOptions{Level: level}))
-	store, err := g.openSyncStore()
+	store, err := g.openStore(engine.Migrations())
 	if err != nil {
 		return err
 	}
