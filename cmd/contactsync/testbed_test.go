@@ -76,9 +76,9 @@ var killScenarios = []struct {
 	server string // "" for the embedded server
 	args   []string
 }{
-	{"", []string{"--seed", "101", "--devices", "3", "--contacts", "300", "--ops", "60", "--duration", "12s", "--kill-rate", "2.5", "--fault-rate", "0.1"}},
-	{"", []string{"--seed", "102", "--devices", "4", "--contacts", "150", "--ops", "50", "--duration", "12s", "--kill-rate", "2.5", "--fault-rate", "0.1"}},
-	{"radicale", []string{"--seed", "103", "--devices", "3", "--contacts", "100", "--ops", "40", "--duration", "12s", "--kill-rate", "1.5", "--fault-rate", "0.1"}},
+	{"", []string{"--seed", "101", "--devices", "3", "--contacts", "300", "--ops", "60", "--duration", "12s", "--kill-rate", "3", "--fault-rate", "0.1"}},
+	{"", []string{"--seed", "102", "--devices", "4", "--contacts", "150", "--ops", "50", "--duration", "12s", "--kill-rate", "3", "--fault-rate", "0.1"}},
+	{"radicale", []string{"--seed", "103", "--devices", "3", "--contacts", "100", "--ops", "40", "--duration", "12s", "--kill-rate", "2", "--fault-rate", "0.1"}},
 }
 
 // TestTestbedKillScenarios is the bar: at least 200 kills and a 10% fault rate across the runs, every

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Config describes one run.
+// Config describes one run. A zero Devices, Contacts, Ops, Duration or ConvergeTimeout takes the default.
 type Config struct {
 	// Devices is the number of devices (3 by default).
 	Devices int
@@ -79,7 +79,7 @@ func (c Config) withDefaults() (Config, error) {
 	case c.Contacts < 1 || c.Contacts > 99_999:
 		return c, fmt.Errorf("%w: %d contacts (1 to 99,999)", ErrInvalid, c.Contacts)
 	case c.Ops < 0 || c.Ops > 49_999:
-		return c, fmt.Errorf("%w: %d ops per device (0 to 49,999)", ErrInvalid, c.Ops)
+		return c, fmt.Errorf("%w: %d ops per device (1 to 49,999)", ErrInvalid, c.Ops)
 	case c.Duration < 0 || c.ConvergeTimeout < 0:
 		return c, fmt.Errorf("%w: negative duration", ErrInvalid)
 	case c.KillRate < 0 || c.KillRate > 100:
