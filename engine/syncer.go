@@ -160,7 +160,7 @@ func (s *Syncer) state(ctx context.Context) (remoteState, error) {
 		return err
 	})
 	if err == nil && rs.state == StateCredentialsRejected {
-		err = fmt.Errorf("engine: remote %s: %w (replace them with `remote add`)", s.name, ErrCredentialsRejected)
+		err = fmt.Errorf("engine: remote %s: %w; it is stopped until they are replaced", s.name, ErrCredentialsRejected)
 	}
 	return rs, err
 }

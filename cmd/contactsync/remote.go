@@ -22,20 +22,23 @@ type remoteCmd struct{}
 
 func (c *remoteCmd) Run(ctx context.Context, g *globals, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: remote needs a subcommand: add, list or rm", errUsage)
+		return fmt.Errorf("%w: remote needs a subcommand: add, list, passwd or rm", errUsage)
 	}
 	switch args[0] {
 	case "add":
 		return (&remoteAddCmd{}).Run(ctx, g, args[1:])
 	case "list":
 		return (&remoteListCmd{}).Run(ctx, g, args[1:])
+	case "passwd":
+		return (&remotePasswdCmd{}).Run(ctx, g, args[1:])
 	case "rm":
 		return (&remoteRmCmd{}).Run(ctx, g, args[1:])
 	case "-h", "--help", "help":
-		fmt.Fprintln(g.stdio.Out, "Usage: contactsync remote add NAME --url URL [--username U --password-file F] [--addressbook NAME-OR-URL]\n       contactsync remote list\n       contactsync remote rm NAME")
+		fmt.Fprintln(g.stdio.Out, "Usage: contactsync remote add NAME --url URL [--username U --password-file F] [--addressbook NAME-OR-URL]\n"+
+			"       contactsync remote list\n       contactsync remote passwd NAME --password-file F\n       contactsync remote rm NAME")
 		return nil
 	}
-	return fmt.Errorf("%w: unknown remote subcommand %q (add, list, rm)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown remote subcommand %q (add, list, passwd, rm)", errUsage, args[0])
 }
 
 type remoteAddCmd struct {
@@ -128,6 +131,50 @@ func (c *remoteListCmd) Run(ctx context.Context, g *globals, args []string) erro
 		fmt.Fprintf(w, "%s\t%s\t%s\n", r.Name, user, r.AddressBook)
 	}
 	return w.Flush()
+}
+
+// remotePasswdCmd replaces a remote's password, and lets a remote stopped by a 401 sync again.
+type remotePasswdCmd struct{ passwordFile string }
+
+func (c *remotePasswdCmd) Run(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet("remote passwd", g.stdio.Err)
+	fs.StringVar(&c.passwordFile, "password-file", "", "file holding the new password (its first line; mode 0600; - reads stdin)")
+	pos, err := g.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || c.passwordFile == "" {
+		return fmt.Errorf("%w: remote passwd needs exactly one NAME and --password-file", errUsage)
+	}
+	name := pos[0]
+	password, err := readSecretFile(c.passwordFile, g.stdio.In)
+	if err != nil {
+		return err
+	}
+	store, err := g.openStore(engine.Migrations())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	remotes, err := engine.Remotes(ctx, store)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(remotes, func(r engine.RemoteConfig) bool { return r.Name == name })
+	switch {
+	case i < 0:
+		return fmt.Errorf("remote %s: %w", name, engine.ErrUnknownRemote)
+	case remotes[i].Username == "":
+		return fmt.Errorf("%w: remote %s has no user name, so no password", errUsage, name)
+	}
+	if err := saveCredential(g.db, name, password); err != nil {
+		return err
+	}
+	if err := engine.ResetCredentials(ctx, store, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdio.Out, "replaced the password of remote %s\n", name)
+	return nil
 }
 
 type remoteRmCmd struct{}

@@ -45,6 +45,9 @@ func (c *syncCmd) Run(ctx context.Context, g *globals, args []string) error {
 			if errors.Is(err, context.Canceled) {
 				return err
 			}
+			if errors.Is(err, engine.ErrCredentialsRejected) {
+				err = fmt.Errorf("%w (give the right password with `contactsync remote passwd %s --password-file F`)", err, s.Name())
+			}
 			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
 		}
 	}

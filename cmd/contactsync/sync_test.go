@@ -14,6 +14,7 @@ import (
 	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
 	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/engine"
 )
 
 // syncServerNames are the servers the sync commands are tested against: the embedded server and Debian's
@@ -154,6 +155,7 @@ func TestSyncUsageErrors(t *testing.T) {
 		{"remote add without url", []string{"remote", "add", "x"}, "needs --url"},
 		{"remote add user without password", []string{"remote", "add", "x", "--url", "http://127.0.0.1:1/", "--username", "u"}, "go together"},
 		{"remote rm without name", []string{"remote", "rm"}, "exactly one NAME"},
+		{"remote passwd without password file", []string{"remote", "passwd", "x"}, "--password-file"},
 		{"status with argument", []string{"status", "x"}, "takes no arguments"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,5 +184,41 @@ func TestSyncUsageErrors(t *testing.T) {
 	}
 	if _, _, err := c.run("", "remote", "rm", "nope"); err == nil || !strings.Contains(err.Error(), "no such remote") {
 		t.Fatalf("remote rm of an unknown remote: %v", err)
+	}
+}
+
+// TestRemotePasswd: a wrong password stops the remote (401, no retry with it); `remote passwd` with the right
+// one makes it sync again.
+func TestRemotePasswd(t *testing.T) {
+	srv := startSyncServer(t, "embedded")
+	c := newCLI(t)
+	c.addRemote(srv, "home")
+	writePW := func(pw string) string {
+		pf := filepath.Join(t.TempDir(), "password")
+		if err := os.WriteFile(pf, []byte(pw+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return pf
+	}
+	c.ok("", "remote", "passwd", "home", "--password-file", writePW("wrong-"+srv.Password))
+	_, _, err := c.run("", "sync")
+	if !errors.Is(err, engine.ErrCredentialsRejected) || !strings.Contains(err.Error(), "remote passwd home") {
+		t.Fatalf("sync with a wrong password: %v", err)
+	}
+	if st := c.ok("", "status"); !strings.Contains(st, "[credentials-rejected]") {
+		t.Fatalf("status after a 401:\n%s", st)
+	}
+	if out := c.ok("", "remote", "passwd", "home", "--password-file", writePW(srv.Password)); !strings.Contains(out, "replaced the password of remote home") {
+		t.Fatalf("remote passwd: %q", out)
+	}
+	if out := c.ok("", "sync"); !strings.Contains(out, "home: uploaded 0") {
+		t.Fatalf("sync after remote passwd: %q", out)
+	}
+	if st := c.ok("", "status"); !strings.Contains(st, "[ok]") {
+		t.Fatalf("status after remote passwd:\n%s", st)
+	}
+	checkSecretKept(t, c.db, srv.Password, c.ok("", "status")+c.ok("", "remote", "list"))
+	if _, _, err := c.run("", "remote", "passwd", "nope", "--password-file", writePW("x")); !errors.Is(err, engine.ErrUnknownRemote) {
+		t.Fatalf("remote passwd of an unknown remote: %v", err)
 	}
 }
