@@ -48,6 +48,7 @@ func TestAgainstServers(t *testing.T) {
 		{"412 after a reset after write", testPreconditionAfterReset},
 		{"conflict kept when the device edits during a merge", testConflictKeptWhenStale},
 		{"conflict kept when killed after uploading a merge", testKillAfterMergeUpload},
+		{"server keeps the content of an upload", testServerKeepsContent},
 	}
 	for _, name := range serverNames {
 		t.Run(name, func(t *testing.T) {

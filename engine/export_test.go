@@ -1,0 +1,4 @@
+package engine
+
+// SameContent exposes the engine's version comparison to the tests that check it against real servers.
+var SameContent = sameContent
