@@ -164,11 +164,17 @@ type measurement struct {
 	elapsed time.Duration
 	// requests is how many HTTP requests it sent; -1 where nobody counts them (vdirsyncer).
 	requests int64
+	// serverCPU is the CPU time the server process spent on it; -1 for the embedded server (it shares the
+	// benchmark's process). Unlike wall time it does not depend on what else the shared machine runs.
+	serverCPU time.Duration
 }
 
 // report sets the sub-benchmark's ns/op to the measured wall time and adds the request counts.
 func (m measurement) report(b *testing.B, incremental bool, changes int) {
 	b.ReportMetric(float64(m.elapsed.Nanoseconds()), "ns/op")
+	if m.serverCPU >= 0 {
+		b.ReportMetric(float64(m.serverCPU.Milliseconds()), "server-cpu-ms")
+	}
 	if m.requests < 0 {
 		return
 	}
@@ -179,7 +185,8 @@ func (m measurement) report(b *testing.B, incremental bool, changes int) {
 	}
 }
 
-// median runs fn runs times and returns the median measurement (the largest request count).
+// median runs fn runs times and returns the median wall time, the mean server CPU time and the largest
+// request count.
 func median(runs int, fn func() (measurement, error)) (measurement, error) {
 	var times []time.Duration
 	out := measurement{requests: -1}
@@ -190,52 +197,73 @@ func median(runs int, fn func() (measurement, error)) (measurement, error) {
 		}
 		times = append(times, m.elapsed)
 		out.requests = max(out.requests, m.requests)
+		out.serverCPU += m.serverCPU / time.Duration(runs)
 	}
 	slices.Sort(times)
 	out.elapsed = times[len(times)/2]
 	return out, nil
 }
 
+// measure runs op, the timed part of a contender's work, and adds the server CPU time it cost to what op
+// measured itself.
+func (c *comparison) measure(op func() (measurement, error)) (measurement, error) {
+	mark := c.srv.cpu()
+	m, err := op()
+	m.serverCPU = -1
+	if mark >= 0 {
+		m.serverCPU = c.srv.cpu() - mark
+	}
+	return m, err
+}
+
 func (c *comparison) label(who string) string { return fmt.Sprintf("n%d-%s", c.n, who) }
 
 func (c *comparison) upload(ctx context.Context, b *testing.B, who string) measurement {
 	book := c.srv.newBook(ctx, b, c.label(who))
-	var m measurement
-	var err error
+	var op func() (measurement, error)
 	switch who {
 	case "raw":
-		if c.raw, err = newRawBook(book, c.srv.user, c.srv.password); err != nil {
+		raw, err := newRawBook(book, c.srv.user, c.srv.password)
+		if err != nil {
 			b.Fatal(err)
 		}
-		start := time.Now()
-		for i, card := range c.cards {
-			if err := c.raw.put(ctx, carddav.HrefForUID(book, c.uids[i]), card, ""); err != nil {
-				b.Fatal(err)
+		c.raw = raw
+		op = func() (measurement, error) {
+			start := time.Now()
+			for i, card := range c.cards {
+				if err := raw.put(ctx, carddav.HrefForUID(book, c.uids[i]), card, ""); err != nil {
+					return measurement{}, err
+				}
 			}
-		}
-		// The token a next sync starts from: the one listing a client needs after uploading.
-		listed, err := c.raw.sync(ctx)
-		m = measurement{elapsed: time.Since(start), requests: c.raw.requests}
-		if err != nil || listed != c.n {
-			b.Fatalf("raw upload: listing holds %d of %d: %v", listed, c.n, err)
+			// The token a next sync starts from: the one listing a client needs after uploading.
+			listed, err := raw.sync(ctx)
+			if err == nil && listed != c.n {
+				err = fmt.Errorf("raw upload: listing holds %d of %d", listed, c.n)
+			}
+			return measurement{elapsed: time.Since(start), requests: raw.requests}, err
 		}
 	case "engine":
 		c.engineBook = book
 		c.dev = newDevice(ctx, b, c.root.TempDir(), c.bin, book, c.srv.user, c.srv.password, c.cards)
-		st, elapsed, err := c.dev.engineSync(ctx)
-		if err != nil || st.Uploaded != c.n {
-			b.Fatalf("engine upload: uploaded %d of %d: %v", st.Uploaded, c.n, err)
+		op = func() (measurement, error) {
+			st, elapsed, err := c.dev.engineSync(ctx)
+			if err == nil && st.Uploaded != c.n {
+				err = fmt.Errorf("engine upload: uploaded %d of %d", st.Uploaded, c.n)
+			}
+			return measurement{elapsed: elapsed, requests: st.Requests}, err
 		}
-		m = measurement{elapsed: elapsed, requests: st.Requests}
 	case "vdirsyncer":
 		c.vds = newVdirsyncer(ctx, b, c.root.TempDir(), book, c.srv.user, c.srv.password, c.uids, c.cards)
-		elapsed, err := c.vds.sync(ctx)
-		if err != nil {
-			b.Fatal(err)
+		op = func() (measurement, error) {
+			elapsed, err := c.vds.sync(ctx)
+			return measurement{elapsed: elapsed, requests: -1}, err
 		}
-		m = measurement{elapsed: elapsed, requests: -1}
-		c.checkBook(ctx, b, book, c.n)
 	}
+	m, err := c.measure(op)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.checkBook(ctx, b, book, c.n)
 	return m
 }
 
@@ -254,30 +282,32 @@ func (c *comparison) checkBook(ctx context.Context, b *testing.B, book string, w
 func (c *comparison) noop(ctx context.Context, b *testing.B, who string) measurement {
 	need(b, c.raw != nil && c.dev != nil && c.vds != nil, "the upload phase")
 	m, err := median(noopRuns, func() (measurement, error) {
-		switch who {
-		case "raw":
-			before, start := c.raw.requests, time.Now()
-			changed, err := c.raw.sync(ctx)
-			if err == nil && changed != 0 {
-				err = fmt.Errorf("raw no-op listed %d changes", changed)
+		return c.measure(func() (measurement, error) {
+			switch who {
+			case "raw":
+				before, start := c.raw.requests, time.Now()
+				changed, err := c.raw.sync(ctx)
+				if err == nil && changed != 0 {
+					err = fmt.Errorf("raw no-op listed %d changes", changed)
+				}
+				return measurement{elapsed: time.Since(start), requests: c.raw.requests - before}, err
+			case "engine":
+				st, elapsed, err := c.dev.engineSync(ctx)
+				if err == nil && st.Uploaded+st.Downloaded != 0 {
+					err = fmt.Errorf("engine no-op moved contacts: %s", st)
+				}
+				return measurement{elapsed: elapsed, requests: st.Requests}, err
+			case "cli":
+				o, err := c.dev.cliSync(ctx)
+				if err == nil && o.uploaded+o.downloaded != 0 {
+					err = fmt.Errorf("cli no-op moved contacts: %+v", o)
+				}
+				return measurement{elapsed: o.elapsed, requests: o.requests}, err
+			default:
+				elapsed, err := c.vds.sync(ctx)
+				return measurement{elapsed: elapsed, requests: -1}, err
 			}
-			return measurement{elapsed: time.Since(start), requests: c.raw.requests - before}, err
-		case "engine":
-			st, elapsed, err := c.dev.engineSync(ctx)
-			if err == nil && st.Uploaded+st.Downloaded != 0 {
-				err = fmt.Errorf("engine no-op moved contacts: %s", st)
-			}
-			return measurement{elapsed: elapsed, requests: st.Requests}, err
-		case "cli":
-			o, err := c.dev.cliSync(ctx)
-			if err == nil && o.uploaded+o.downloaded != 0 {
-				err = fmt.Errorf("cli no-op moved contacts: %+v", o)
-			}
-			return measurement{elapsed: o.elapsed, requests: o.requests}, err
-		default:
-			elapsed, err := c.vds.sync(ctx)
-			return measurement{elapsed: elapsed, requests: -1}, err
-		}
+		})
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -290,113 +320,124 @@ func (c *comparison) noop(ctx context.Context, b *testing.B, who string) measure
 func (c *comparison) incremental(ctx context.Context, b *testing.B, who string) measurement {
 	need(b, c.raw != nil && c.dev != nil && c.vds != nil, "the upload phase")
 	k := c.changed
+	var op func() (measurement, error)
 	switch who {
 	case "raw":
-		before, start := c.raw.requests, time.Now()
-		for i := range k {
-			href := carddav.HrefForUID(c.raw.abURL, c.uids[i])
-			if err := c.raw.put(ctx, href, editCard(c.cards[i], 1), c.raw.etags[href]); err != nil {
-				b.Fatal(err)
+		op = func() (measurement, error) {
+			before, start := c.raw.requests, time.Now()
+			for i := range k {
+				href := carddav.HrefForUID(c.raw.abURL, c.uids[i])
+				if err := c.raw.put(ctx, href, editCard(c.cards[i], 1), c.raw.etags[href]); err != nil {
+					return measurement{}, err
+				}
 			}
+			changed, err := c.raw.sync(ctx)
+			if err == nil && changed != k {
+				err = fmt.Errorf("raw incremental: listing shows %d changes of %d", changed, k)
+			}
+			return measurement{elapsed: time.Since(start), requests: c.raw.requests - before}, err
 		}
-		changed, err := c.raw.sync(ctx)
-		if err != nil || changed != k {
-			b.Fatalf("raw incremental: listing shows %d changes of %d: %v", changed, k, err)
-		}
-		return measurement{elapsed: time.Since(start), requests: c.raw.requests - before}
-	case "engine", "cli":
-		first := 0
-		if who == "cli" {
-			first = k
-		}
-		if err := c.dev.edit(ctx, c.uids[first:first+k], 1); err != nil {
+	case "engine":
+		if err := c.dev.edit(ctx, c.uids[:k], 1); err != nil {
 			b.Fatal(err)
 		}
-		if who == "engine" {
+		op = func() (measurement, error) {
 			st, elapsed, err := c.dev.engineSync(ctx)
-			if err != nil || st.Uploaded != k {
-				b.Fatalf("engine incremental: uploaded %d of %d: %v", st.Uploaded, k, err)
+			if err == nil && st.Uploaded != k {
+				err = fmt.Errorf("engine incremental: uploaded %d of %d", st.Uploaded, k)
 			}
-			return measurement{elapsed: elapsed, requests: st.Requests}
+			return measurement{elapsed: elapsed, requests: st.Requests}, err
 		}
-		o, err := c.dev.cliSync(ctx)
-		if err != nil || o.uploaded != int64(k) {
-			b.Fatalf("cli incremental: uploaded %d of %d: %v", o.uploaded, k, err)
+	case "cli":
+		if err := c.dev.edit(ctx, c.uids[k:2*k], 1); err != nil {
+			b.Fatal(err)
 		}
-		return measurement{elapsed: o.elapsed, requests: o.requests}
+		op = func() (measurement, error) {
+			o, err := c.dev.cliSync(ctx)
+			if err == nil && o.uploaded != int64(k) {
+				err = fmt.Errorf("cli incremental: uploaded %d of %d", o.uploaded, k)
+			}
+			return measurement{elapsed: o.elapsed, requests: o.requests}, err
+		}
 	default:
 		for i := range k {
 			if err := c.vds.write(c.uids[i], editCard(c.cards[i], 1)); err != nil {
 				b.Fatal(err)
 			}
 		}
-		elapsed, err := c.vds.sync(ctx)
-		if err != nil {
-			b.Fatal(err)
+		op = func() (measurement, error) {
+			elapsed, err := c.vds.sync(ctx)
+			return measurement{elapsed: elapsed, requests: -1}, err
 		}
-		return measurement{elapsed: elapsed, requests: -1}
 	}
+	m, err := c.measure(op)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
 }
 
 // download fetches the engine's book onto an empty device (a fresh store, vdir or reference client).
 func (c *comparison) download(ctx context.Context, b *testing.B, who string) measurement {
 	need(b, c.engineBook != "", "the upload phase")
 	book := c.engineBook
+	var op func() (measurement, error)
+	var check func() (int, error)
 	switch who {
 	case "raw":
 		r, err := newRawBook(book, c.srv.user, c.srv.password)
 		if err != nil {
 			b.Fatal(err)
 		}
-		start := time.Now()
-		if _, err := r.sync(ctx); err != nil {
-			b.Fatal(err)
-		}
 		got := 0
-		for batch := range slices.Chunk(r.members, carddav.DefaultMultiGetBatch) {
-			n, err := r.multiget(ctx, batch)
-			if err != nil {
-				b.Fatal(err)
+		op = func() (measurement, error) {
+			start := time.Now()
+			if _, err := r.sync(ctx); err != nil {
+				return measurement{}, err
 			}
-			got += n
+			for batch := range slices.Chunk(r.members, carddav.DefaultMultiGetBatch) {
+				n, err := r.multiget(ctx, batch)
+				if err != nil {
+					return measurement{}, err
+				}
+				got += n
+			}
+			return measurement{elapsed: time.Since(start), requests: r.requests}, nil
 		}
-		m := measurement{elapsed: time.Since(start), requests: r.requests}
-		if got != c.n {
-			b.Fatalf("raw download: %d vCards of %d", got, c.n)
-		}
-		return m
+		check = func() (int, error) { return got, nil }
 	case "engine", "cli":
 		d := newDevice(ctx, b, c.root.TempDir(), c.bin, book, c.srv.user, c.srv.password, nil)
-		var m measurement
-		var moved int64
-		if who == "engine" {
-			st, elapsed, err := d.engineSync(ctx)
-			if err != nil {
-				b.Fatal(err)
+		op = func() (measurement, error) {
+			if who == "engine" {
+				st, elapsed, err := d.engineSync(ctx)
+				if err == nil && st.Downloaded != c.n {
+					err = fmt.Errorf("engine download: downloaded %d of %d", st.Downloaded, c.n)
+				}
+				return measurement{elapsed: elapsed, requests: st.Requests}, err
 			}
-			m, moved = measurement{elapsed: elapsed, requests: st.Requests}, int64(st.Downloaded)
-		} else {
 			o, err := d.cliSync(ctx)
-			if err != nil {
-				b.Fatal(err)
+			if err == nil && o.downloaded != int64(c.n) {
+				err = fmt.Errorf("cli download: downloaded %d of %d", o.downloaded, c.n)
 			}
-			m, moved = measurement{elapsed: o.elapsed, requests: o.requests}, o.downloaded
+			return measurement{elapsed: o.elapsed, requests: o.requests}, err
 		}
-		if held, err := d.count(ctx); err != nil || moved != int64(c.n) || held != c.n {
-			b.Fatalf("%s download: downloaded %d, device holds %d, of %d: %v", who, moved, held, c.n, err)
-		}
-		return m
+		check = func() (int, error) { return d.count(ctx) }
 	default:
 		v := newVdirsyncer(ctx, b, c.root.TempDir(), book, c.srv.user, c.srv.password, nil, nil)
-		elapsed, err := v.sync(ctx)
-		if err != nil {
-			b.Fatal(err)
+		op = func() (measurement, error) {
+			elapsed, err := v.sync(ctx)
+			return measurement{elapsed: elapsed, requests: -1}, err
 		}
-		if held, err := v.count(); err != nil || held != c.n {
-			b.Fatalf("vdirsyncer download: vdir holds %d of %d: %v", held, c.n, err)
-		}
-		return measurement{elapsed: elapsed, requests: -1}
+		check = v.count
 	}
+	m, err := c.measure(op)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if held, err := check(); err != nil || held != c.n {
+		b.Fatalf("%s download: holds %d of %d contacts: %v", who, held, c.n, err)
+	}
+	return m
 }
 
 // need fails a phase whose earlier phase did not run (or failed): the phases build on each other.
