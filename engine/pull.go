@@ -459,7 +459,9 @@ func (s *Syncer) applyChange(tx *changelog.Tx, local changelog.Contact, mh *mirr
 
 // applyDeletion applies a member deleted on the server: the device deletes the contact too, unless it changed
 // it since the base; then the edit beats the delete and the contact is written again as a local change, so the
-// next push uploads it afresh.
+// next push uploads it afresh. The mirror row then keeps its base, without an ETag (the server holds no agreed
+// version): if another device brings the contact back too, the second upload meets the first and merges with
+// the version both edited, where a merge without base cannot tell one side's removal from an addition.
 func (s *Syncer) applyDeletion(tx *changelog.Tx, href string, st *Stats) error {
 	if err := clearAside(tx, s.name, asidePull, href); err != nil {
 		return err
@@ -468,20 +470,25 @@ func (s *Syncer) applyDeletion(tx *changelog.Tx, href string, st *Stats) error {
 	if err != nil || m == nil {
 		return err
 	}
-	if err := deleteMirror(tx, s.name, m.ContactID); err != nil {
-		return err
-	}
 	local, err := tx.Get(m.ContactID)
 	switch {
 	case errors.Is(err, changelog.ErrNotFound):
-		return nil
+		return deleteMirror(tx, s.name, m.ContactID)
 	case err != nil:
 		return err
 	case local.Source != "":
-		return nil
+		return deleteMirror(tx, s.name, m.ContactID)
 	case sameContent(uploadBytes(local), m.Base):
 		st.DeletedLocal++
+		if err := deleteMirror(tx, s.name, m.ContactID); err != nil {
+			return err
+		}
 		return tx.Remove(s.origin, m.ContactID)
+	}
+	row := *m
+	row.ETag, row.Pending = "", nil
+	if err := putMirror(tx, s.name, row); err != nil {
+		return err
 	}
 	st.localWrites++
 	_, err = tx.Replace(changelog.Local, local)

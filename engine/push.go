@@ -377,7 +377,7 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 			// met it as a 412 (or the same edit made elsewhere). Nothing to merge.
 			return agreed(obj.ETag)
 		}
-		if cond.IfNoneMatch {
+		if base == nil {
 			base = commonPart(body, obj.Data)
 		}
 		res, err := s.merge(base, body, obj.Data)

@@ -271,3 +271,36 @@ func testKillAfterMergeUpload(t *testing.T, e *env) {
 	}
 	t.Fatalf("the merge that dropped b's FN is not in the conflict list: %+v", cs)
 }
+
+func testTwoEditsBeatADelete(t *testing.T, e *env) {
+	// One device deletes a contact while two others edit it, each learning of the deletion in a pull before its
+	// push: both edits beat the delete and both devices upload the contact again. The second upload meets the
+	// first; their merge must start from the version both edited (the mirror's base), or a removal on one
+	// device cannot be told from an addition on the other (test bed, Xandikos, seed 204).
+	a, b, c := e.device(), e.device(), e.device()
+	a.add(card("x", "Shared", "EMAIL:keep@example.org", "EMAIL:drop@example.org"))
+	a.sync()
+	b.sync()
+	c.sync()
+	c.remove("x")
+	c.sync()
+	ctx := context.Background()
+	a.edit("x", dropValue("EMAIL", "drop@example.org"))
+	b.edit("x", addProp("URL", "https://example.org/b"))
+	for _, d := range []*device{a, b} {
+		if st, err := d.syncer.Pull(ctx); err != nil || st.DeletedLocal != 0 {
+			t.Fatalf("pull of the deletion: %+v, %v; want the edit kept", st, err)
+		}
+	}
+	a.sync()
+	b.sync()
+	a.sync()
+	c.sync()
+	m := e.converged(a, b, c)["x"]
+	if strings.Contains(m, "drop@example.org") {
+		t.Errorf("a's removal was undone: %q", m)
+	}
+	if !strings.Contains(m, "keep@example.org") || !strings.Contains(m, "https://example.org/b") {
+		t.Errorf("an edit was lost: %q", m)
+	}
+}

@@ -49,6 +49,7 @@ func TestAgainstServers(t *testing.T) {
 		{"conflict kept when the device edits during a merge", testConflictKeptWhenStale},
 		{"conflict kept when killed after uploading a merge", testKillAfterMergeUpload},
 		{"server keeps the content of an upload", testServerKeepsContent},
+		{"two edits beat a delete and merge", testTwoEditsBeatADelete},
 	}
 	for _, name := range serverNames {
 		t.Run(name, func(t *testing.T) {
