@@ -47,6 +47,19 @@ func (c *cli) ok(stdin string, args ...string) string {
 	return out
 }
 
+// usageError runs a command that must fail as a usage mistake (exit status 2) with a message mentioning want.
+func (c *cli) usageError(t *testing.T, want string, args ...string) {
+	t.Helper()
+	_, _, err := c.run("", args...)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want it to mention %q", err, want)
+	}
+	var buf bytes.Buffer
+	if code := exitCode(&buf, err); code != 2 {
+		t.Fatalf("exit code %d, want 2 (usage)", code)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	c := newCLI(t)
 	for _, tc := range []struct {
@@ -63,16 +76,7 @@ func TestUsageErrors(t *testing.T) {
 		{"changes with argument", []string{"changes", "5"}, "use --since REV"},
 		{"unknown flag", []string{"list", "--colour"}, "flag provided but not defined"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := c.run("", tc.args...)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
-			}
-			var buf bytes.Buffer
-			if code := exitCode(&buf, err); code != 2 {
-				t.Fatalf("exit code %d, want 2 (usage)", code)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { c.usageError(t, tc.want, tc.args...) })
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
@@ -223,10 +222,6 @@ func newCardDAVClient(rc engine.RemoteConfig, password string, doer carddav.HTTP
 func noRedirects() *http.Client {
 	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
-
-// readPassword reads a password file the way every command does (readSecretFile: its first line, refused when
-// others may read it); without a stdin to offer, "-" reads nothing.
-func readPassword(path string) (string, error) { return readSecretFile(path, strings.NewReader("")) }
 
 // Credentials live beside the store in a file only the user can read (0600), never in the database, logs or
 // output, so `status`, `remote list` and a copy of the database reveal none.

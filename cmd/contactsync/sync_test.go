@@ -158,16 +158,7 @@ func TestSyncUsageErrors(t *testing.T) {
 		{"remote passwd without password file", []string{"remote", "passwd", "x"}, "--password-file"},
 		{"status with argument", []string{"status", "x"}, "takes no arguments"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := c.run("", tc.args...)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
-			}
-			var buf bytes.Buffer
-			if code := exitCode(&buf, err); code != 2 {
-				t.Fatalf("exit code %d, want 2 (usage)", code)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { c.usageError(t, tc.want, tc.args...) })
 	}
 	// Basic auth over plain http to another machine is refused before anything is sent.
 	_, _, err := c.run("", "remote", "add", "x", "--url", "http://192.0.2.1/", "--username", "u", "--password-file", pf)

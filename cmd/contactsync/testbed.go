@@ -49,7 +49,7 @@ func (c *testbedCmd) Run(ctx context.Context, g *globals, args []string) error {
 		return fmt.Errorf("%w: testbed takes no arguments", errUsage)
 	}
 	if c.passwordFile != "" {
-		if c.cfg.Password, err = readPassword(c.passwordFile); err != nil {
+		if c.cfg.Password, err = readSecretFile(c.passwordFile, g.stdio.In); err != nil {
 			return err
 		}
 	}
