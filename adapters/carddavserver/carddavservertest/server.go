@@ -49,7 +49,9 @@ func Start(t testing.TB, opts ...carddavserver.Option) *Server {
 		Password: randomPassword(t),
 		opts: append([]carddavserver.Option{
 			carddavserver.WithPasswordIterations(carddavserver.MinPasswordIterations),
-			carddavserver.WithShutdownTimeout(5 * time.Second),
+			// net/http closes a connection that never sent a request only once it is 5 s old; a longer timeout
+			// lets Shutdown finish gracefully when a client opened one and went away.
+			carddavserver.WithShutdownTimeout(10 * time.Second),
 		}, opts...),
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
