@@ -21,11 +21,13 @@ import (
 //	CONTACTSYNC_BENCH_N=200,1000      address-book sizes (overrides the above)
 //	CONTACTSYNC_BENCH_SERVERS=radicale servers, of embedded, radicale, xandikos (default: all three)
 //	CONTACTSYNC_BENCH_RSS_N=20000     contacts of the RSS run
+//	CONTACTSYNC_BENCH_REVERSE=1       contenders of each phase in reverse order (to see whether order matters)
 const (
 	envFull    = "CONTACTSYNC_BENCH_FULL"
 	envSizes   = "CONTACTSYNC_BENCH_N"
 	envServers = "CONTACTSYNC_BENCH_SERVERS"
 	envRSSN    = "CONTACTSYNC_BENCH_RSS_N"
+	envReverse = "CONTACTSYNC_BENCH_REVERSE"
 )
 
 // cardSeed is the synthetic address book every contender of the comparison syncs.
@@ -145,6 +147,9 @@ func compare(b *testing.B, srv *benchServer, bin string, n int) {
 		{"download", []string{"raw", "engine", "cli", "vdirsyncer"}, c.download, false},
 	}
 	for _, p := range phases {
+		if os.Getenv(envReverse) == "1" {
+			slices.Reverse(p.contenders)
+		}
 		b.Run(p.name, func(b *testing.B) {
 			for _, who := range p.contenders {
 				b.Run(who, func(b *testing.B) {
