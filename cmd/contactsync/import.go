@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/google/uuid"
 
@@ -24,6 +25,10 @@ type importCmd struct {
 // (synchronous=FULL), which on a busy disk is tens of milliseconds, so batches are large; a kill loses at most
 // one batch's work, which the re-run redoes.
 const importBatch = 5000
+
+// parseChunk is the number of cards parsed as one piece: small enough that the first batch's parse is short and
+// the rest overlaps with the writes.
+const parseChunk = 500
 
 // uidNamespace derives a stable ID for cards that have no UID, from their bytes, so importing the same file
 // twice finds the same contacts instead of duplicating them.
@@ -57,6 +62,8 @@ func (c *importCmd) Run(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	defer store.Close()
+	// An import allocates a parsed card per card and keeps little: collecting less often is cheaper.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 
 	var sum importSummary
 	for _, name := range files {
@@ -77,18 +84,45 @@ func (c *importCmd) importFile(ctx context.Context, g *globals, store *changelog
 	if err != nil {
 		return err
 	}
-	cards, perr := vcard.Parse(data)
-	for _, e := range parseErrors(perr) {
-		sum.rejected = append(sum.rejected, fmt.Sprintf("%s: %v", name, e))
-	}
-	bar := newProgress(g.stdio.Err, "import "+name, int64(len(cards)))
+	// Parse ahead in pieces on every core while the batches before commit: the parse and the writes cost about
+	// the same, so overlapping them nearly halves an import.
+	chunks, total := splitCards(data, min(c.batch, parseChunk))
+	done := make(chan struct{})
+	defer close(done)
+	bar := newProgress(g.stdio.Err, "import "+name, int64(total))
 	defer bar.Finish()
-	for start := 0; start < len(cards); start += c.batch {
-		end := min(start+c.batch, len(cards))
-		if err := c.importBatch(ctx, store, cards[start:end], sum); err != nil {
-			return fmt.Errorf("import %s (cards %d–%d): %w", name, start+1, end, err)
+	var pending []*vcard.Card
+	written := 0
+	flush := func() error {
+		if err := c.importBatch(ctx, store, pending, sum); err != nil {
+			return fmt.Errorf("import %s (cards %d–%d): %w", name, written+1, written+len(pending), err)
 		}
-		bar.Add(int64(end - start))
+		bar.Add(int64(len(pending)))
+		written += len(pending)
+		pending = pending[:0]
+		return nil
+	}
+	for _, result := range parseChunks(chunks, done) {
+		var r parsedChunk
+		select {
+		case r = <-result:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		for _, e := range r.errs {
+			sum.rejected = append(sum.rejected, fmt.Sprintf("%s: %v", name, e))
+		}
+		for _, card := range r.cards {
+			pending = append(pending, card)
+			if len(pending) == c.batch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(pending) > 0 {
+		return flush()
 	}
 	return nil
 }
@@ -105,13 +139,18 @@ func (c *importCmd) importBatch(ctx context.Context, store *changelog.Store, car
 			}
 			data := card.Bytes()
 			id := contactID(card, data)
+			// Try the add first: a first import, the common case, then costs no lookup. A statement that fails on
+			// the unique key leaves the transaction as it was.
+			_, err := tx.Add(changelog.Local, changelog.Contact{ID: id, Data: data, Source: c.source})
+			if err == nil {
+				batch.added++
+				continue
+			}
+			if !errors.Is(err, changelog.ErrExists) {
+				return err
+			}
 			old, err := tx.Get(id)
 			switch {
-			case errors.Is(err, changelog.ErrNotFound):
-				if _, err := tx.Add(changelog.Local, changelog.Contact{ID: id, Data: data, Source: c.source}); err != nil {
-					return err
-				}
-				batch.added++
 			case err != nil:
 				return err
 			case string(old.Data) == string(data) && old.Source == c.source:
