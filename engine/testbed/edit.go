@@ -191,3 +191,25 @@ func newCardData(seed uint64, tok string, at time.Time) ([]byte, error) {
 	stamp(c, tok, at)
 	return c.Bytes(), nil
 }
+
+// applyEdit makes a field edit of the plan (set, add or remove) on a card, records its value in ed and stamps
+// the card with the edit's token; a device store and the vdirsyncer vdir both edit through it. It returns
+// errSkip when there is nothing to remove.
+func applyEdit(card *vcard.Card, o op, ed *Edit, at time.Time) error {
+	switch o.kind {
+	case Set:
+		ed.Value = setValue(o.prop, o.tok)
+		applySet(card, o.prop, ed.Value)
+	case Add:
+		ed.Value = addValue(o.prop, o.tok)
+		applyAdd(card, o.prop, ed.Value)
+	case Remove:
+		v, ok := applyRemove(card, o.prop, o.pick)
+		if !ok {
+			return errSkip
+		}
+		ed.Value = v
+	}
+	stamp(card, o.tok, at)
+	return nil
+}

@@ -69,20 +69,11 @@ func (e *editor) apply(ctx context.Context, o op) error {
 		case Delete:
 			made = append(made, ed)
 			return tx.Remove(changelog.Local, o.target)
-		case Set:
-			ed.Value = setValue(o.prop, o.tok)
-			applySet(card, o.prop, ed.Value)
-		case Add:
-			ed.Value = addValue(o.prop, o.tok)
-			applyAdd(card, o.prop, ed.Value)
-		case Remove:
-			v, ok := applyRemove(card, o.prop, o.pick)
-			if !ok {
-				return errSkip
+		default:
+			if err := applyEdit(card, o, &ed, at); err != nil {
+				return err
 			}
-			ed.Value = v
 		}
-		stamp(card, o.tok, at)
 		made = append(made, ed)
 		_, err = tx.Replace(changelog.Local, changelog.Contact{ID: cur.ID, Data: card.Bytes(), Source: cur.Source})
 		return err

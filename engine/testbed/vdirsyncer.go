@@ -207,20 +207,11 @@ func (v *vdirDevice) apply(o op) error {
 		}
 		v.pending = append(v.pending, ed)
 		return nil
-	case Set:
-		ed.Value = setValue(o.prop, o.tok)
-		applySet(card, o.prop, ed.Value)
-	case Add:
-		ed.Value = addValue(o.prop, o.tok)
-		applyAdd(card, o.prop, ed.Value)
-	case Remove:
-		val, ok := applyRemove(card, o.prop, o.pick)
-		if !ok {
-			return errSkip
+	default:
+		if err := applyEdit(card, o, &ed, at); err != nil {
+			return err
 		}
-		ed.Value = val
 	}
-	stamp(card, o.tok, at)
 	if err := writeFile(path, card.Bytes()); err != nil {
 		return err
 	}
