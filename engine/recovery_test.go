@@ -229,16 +229,7 @@ func testConflictKeptWhenStale(t *testing.T, e *env) {
 	if !strings.Contains(cards["x"], "FN:Zed Two") {
 		t.Fatalf("the later edit was lost: %q", cards["x"])
 	}
-	cs, err := a.store.Conflicts(context.Background(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cs {
-		if c.ContactID == "x" && c.Property == "FN" && strings.Contains(c.Loser, "FN:Amy") {
-			return
-		}
-	}
-	t.Fatalf("the merge that dropped b's FN is not in the conflict list: %+v", cs)
+	requireConflict(t, a, "x", "FN", "FN:Amy")
 }
 
 func testKillAfterMergeUpload(t *testing.T, e *env) {
@@ -260,16 +251,7 @@ func testKillAfterMergeUpload(t *testing.T, e *env) {
 	if !strings.Contains(cards["x"], "FN:Zed") {
 		t.Fatalf("merge lost: %q", cards["x"])
 	}
-	cs, err := a.store.Conflicts(context.Background(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cs {
-		if c.ContactID == "x" && c.Property == "FN" && strings.Contains(c.Loser, "FN:Amy") {
-			return
-		}
-	}
-	t.Fatalf("the merge that dropped b's FN is not in the conflict list: %+v", cs)
+	requireConflict(t, a, "x", "FN", "FN:Amy")
 }
 
 func testTwoEditsBeatADelete(t *testing.T, e *env) {
@@ -303,4 +285,20 @@ func testTwoEditsBeatADelete(t *testing.T, e *env) {
 	if !strings.Contains(m, "keep@example.org") || !strings.Contains(m, "https://example.org/b") {
 		t.Errorf("an edit was lost: %q", m)
 	}
+}
+
+// requireConflict fails the test unless the device's store lists a conflict (open or resolved) on the contact's
+// property whose losing value contains loser.
+func requireConflict(t *testing.T, d *device, id, property, loser string) {
+	t.Helper()
+	cs, err := d.store.Conflicts(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.ContactID == id && c.Property == property && strings.Contains(c.Loser, loser) {
+			return
+		}
+	}
+	t.Fatalf("the merge that dropped %s %s of %s is not in the conflict list: %+v", property, loser, id, cs)
 }
