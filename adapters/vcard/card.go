@@ -1,6 +1,7 @@
 package vcard
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 
@@ -164,12 +165,30 @@ func (c *Card) Bytes() []byte {
 	}
 	buf := make([]byte, 0, n)
 	buf = append(buf, c.begin...)
-	for _, p := range c.Props {
-		buf = append(buf, p.lead...)
-		buf = p.appendTo(buf, c.version(), c.eol)
+	if !c.Modified() {
+		for _, p := range c.Props {
+			buf = append(append(buf, p.lead...), p.raw...)
+		}
+		return append(append(buf, c.tail...), c.end...)
 	}
-	buf = append(buf, c.tail...)
-	return append(buf, c.end...)
+	// The reader accepts a few lines only because of what precedes them:
+	// an indented END:VCARD, BEGIN:VCARD or filler line after a line it
+	// could not fold into ("N:x\n!stray\n END:VCARD"), a line after a
+	// quoted-printable value that ends in a dangling soft break. Once an
+	// edit puts another property before or after them they would fold into
+	// it, so a modified card writes such indents flush and such values
+	// afresh (same value, no dangling "=").
+	for _, p := range c.Props {
+		buf = append(buf, unindent(p.lead)...)
+		buf = p.appendTo(buf, c.version(), c.eol, p.dangling)
+	}
+	buf = append(buf, unindent(c.tail)...)
+	return append(buf, unindent(c.end)...)
+}
+
+// unindent drops the spaces and tabs that begin b.
+func unindent(b []byte) []byte {
+	return bytes.TrimLeft(b, " \t")
 }
 
 // Clone returns a deep copy; editing it leaves c untouched.

@@ -201,3 +201,48 @@ func TestEncodeReadsBack(t *testing.T) {
 		}
 	}
 }
+
+// An indented END, BEGIN or filler line is read after a line that could not fold into it; an edit that puts a
+// property right before it must not fold it into that property (a fuzz find: the edited card lost its END).
+func TestEditBeforeIndentedLine(t *testing.T) {
+	for _, tc := range []struct{ name, card string }{
+		{"indented END after a stray line", "BEGIN:VCARD\n0:\n!000\n END:VCARD"},
+		{"indented END after a stray line, CRLF", "BEGIN:VCARD\r\nNOTE:a\r\nsecond line\r\n\tEND:VCARD\r\n"},
+		{"indented comment before END", "BEGIN:VCARD\nNOTE:a\nsecond line\n  # note to self\nEND:VCARD\n"},
+		{"indented nested card", "BEGIN:VCARD\nNOTE:a\nsecond line\n BEGIN:VCARD\nFN:n\nEND:VCARD\nFN:x\nEND:VCARD\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := parseOne(t, tc.card)
+			want := len(c.Props)
+			c.Set("UID", "u-1")
+			out := c.Bytes()
+			back, err := Parse(out)
+			if err != nil || len(back) != 1 {
+				t.Fatalf("edited card does not read back: %v, %d cards\n%q", err, len(back), out)
+			}
+			if back[0].UID() != "u-1" || len(back[0].Props) != want+1 {
+				t.Fatalf("edited card reads back with UID %q and %d properties, want u-1 and %d:\n%q",
+					back[0].UID(), len(back[0].Props), want+1, out)
+			}
+		})
+	}
+}
+
+// A quoted-printable value ending in a soft line break swallows the next line; an edit must not put a
+// property there.
+func TestEditAfterDanglingSoftBreak(t *testing.T) {
+	for _, card := range []string{
+		"BEGIN:VCARD\nVERSION:2.1\nNOTE;QUOTED-PRINTABLE:caf=C3=A9=\nEND:VCARD",
+		"BEGIN:VCARD\r\nVERSION:2.1\r\nNOTE;ENCODING=QUOTED-PRINTABLE:a=\r\n=3Db=\r\nEND:VCARD\r\n",
+	} {
+		c := parseOne(t, card)
+		note := c.Get("NOTE").Text()
+		c.Add(NewProperty("", "X-ADDED", "yes"))
+		out := c.Bytes()
+		back := parseOne(t, string(out))
+		if back.Get("X-ADDED") == nil || back.Get("NOTE").Text() != note {
+			t.Fatalf("edited card reads back with X-ADDED %v and NOTE %q, want yes and %q:\n%q",
+				back.Get("X-ADDED"), back.Get("NOTE").Text(), note, out)
+		}
+	}
+}

@@ -175,7 +175,7 @@ func propLines(c *Card, p *Property) []int {
 	var start, end int
 	for _, q := range c.Props {
 		off += len(q.lead)
-		n := len(q.appendTo(nil, c.version(), c.eol))
+		n := len(q.appendTo(nil, c.version(), c.eol, false))
 		if q == p {
 			start, end = off, off+n
 		}

@@ -9,10 +9,10 @@ import (
 const maxLine = 75
 
 // appendTo writes the property: its original bytes while it is
-// unmodified, otherwise a fresh encoding ending in the property's own line
-// ending (or the card's).
-func (p *Property) appendTo(buf []byte, ver, cardEOL string) []byte {
-	if !p.modified() {
+// unmodified and not asked afresh, otherwise a fresh encoding ending in
+// the property's own line ending (or the card's).
+func (p *Property) appendTo(buf []byte, ver, cardEOL string, afresh bool) []byte {
+	if !afresh && !p.modified() {
 		return append(buf, p.raw...)
 	}
 	eol := p.eol

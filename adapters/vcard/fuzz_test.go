@@ -63,6 +63,14 @@ func FuzzParse(f *testing.F) {
 			if _, err := ToContact(c); err != nil {
 				t.Fatal(err)
 			}
+			// A property added last (where the engine writes a missing UID) reads back with the rest.
+			d := c.Clone()
+			d.Add(NewProperty("", "X-FUZZ", "added"))
+			edited, err2 := Parse(d.Bytes())
+			if err2 != nil || len(edited) != 1 || len(edited[0].Props) != len(c.Props)+1 ||
+				edited[0].Get("X-FUZZ") == nil {
+				t.Fatalf("card %d with one property added does not read back: %v\n%q", i+1, err2, d.Bytes())
+			}
 		}
 		if err == nil && !isFillerOnly(rest) {
 			t.Fatalf("non-filler bytes after the last card: %q", rest)

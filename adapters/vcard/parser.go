@@ -357,6 +357,7 @@ func (p *parser) decode(c *Card, spans []propSpan, cardNo int) error {
 		prop.raw = p.data[s.start:s.end]
 		last := p.lines[s.segs[len(s.segs)-1].line]
 		prop.eol = string(p.data[last.end:last.next])
+		prop.dangling = headers[i].qp && bytes.HasSuffix(p.data[last.start:last.end], []byte("="))
 		prop.ver = c.ver
 		if h.colon < 0 {
 			prop.noColon = true

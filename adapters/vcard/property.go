@@ -35,6 +35,9 @@ type Property struct {
 	oParams               Params
 	rawName               string
 	noColon               bool // written without ':' (Evolution's bare "FN")
+	// dangling: the raw value ends in a quoted-printable soft line break
+	// with nothing after it, which would swallow a line written after it.
+	dangling bool
 }
 
 // NewProperty returns a property that is not yet in any card.
