@@ -714,3 +714,63 @@ func TestInjectedFaultsBeforeRealServer(t *testing.T) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// A query answer is taken per member: what is readable is handed on, what is not comes with its error, and an
+// answer the server cut short says so after handing on what it held.
+func TestQueryAllHostileAnswers(t *testing.T) {
+	const good = "BEGIN:VCARD\nVERSION:3.0\nUID:a\nEND:VCARD\n"
+	for _, tc := range []struct {
+		name      string
+		status    int
+		body      string
+		wantErr   error
+		wantHrefs map[string]error // href -> the error its object carries (nil: read)
+	}{
+		{"mixed members", 207, multistatus("",
+			cardResp("/ab/a.vcf", `"1"`, good),
+			cardResp("/ab/html.vcf", `"2"`, "&lt;html&gt;oops&lt;/html&gt;"),
+			etagResp("/ab/noData.vcf", `"3"`),
+			statusResp("/ab/gone.vcf", 404),
+			cardResp("/other/x.vcf", `"4"`, good),
+			etagResp("/ab/", `"c"`)), nil,
+			map[string]error{"/ab/a.vcf": nil, "/ab/html.vcf": carddav.ErrMalformedResponse,
+				"/ab/noData.vcf": carddav.ErrNotFound, "/ab/gone.vcf": carddav.ErrNotFound, "/other/x.vcf": carddav.ErrBadHref}},
+		{"cut short", 207, multistatus("", cardResp("/ab/a.vcf", `"1"`, good), statusResp("/ab/", 507)),
+			carddav.ErrResponseTooLarge, map[string]error{"/ab/a.vcf": nil}},
+		{"no such report", 501, "", carddav.ErrNotSupported, nil},
+		{"broken xml after a member", 207, strings.TrimSuffix(multistatus("", cardResp("/ab/a.vcf", `"1"`, good)), "</d:multistatus>") + "<d:response>",
+			carddav.ErrMalformedResponse, map[string]error{"/ab/a.vcf": nil}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t, func(w http.ResponseWriter, r *http.Request, body string) {
+				if r.Method != "REPORT" || !strings.Contains(body, "addressbook-query") || !strings.Contains(body, "address-data") {
+					t.Errorf("request %s %q; want an addressbook-query REPORT asking for address-data", r.Method, body)
+				}
+				if tc.status != 207 {
+					w.WriteHeader(tc.status)
+					return
+				}
+				write207(w, tc.body)
+			})
+			got := map[string]error{}
+			err := f.client(t).QueryAll(context.Background(), "/ab/", func(o carddav.Object) error {
+				if o.Err == nil && (o.Data == nil || o.ETag == "") {
+					t.Errorf("%s: no error, but data %q and ETag %q", o.Href, o.Data, o.ETag)
+				}
+				got[o.Href] = o.Err
+				return nil
+			})
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
+				t.Errorf("QueryAll: %v; want %v", err, tc.wantErr)
+			}
+			if len(got) != len(tc.wantHrefs) {
+				t.Errorf("QueryAll handed on %v; want %v", got, tc.wantHrefs)
+			}
+			for href, want := range tc.wantHrefs {
+				if e, ok := got[href]; !ok || !errors.Is(e, want) || (want == nil) != (e == nil) {
+					t.Errorf("%s: %v (handed on: %v); want %v", href, e, ok, want)
+				}
+			}
+		})
+	}
+}

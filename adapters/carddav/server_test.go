@@ -48,6 +48,7 @@ var realServerCases = []struct {
 	{"sync-collection with a limit", testSyncLimit},
 	{"invalid sync token", testInvalidSyncToken},
 	{"multiget in batches", testMultiGet},
+	{"query everything", testQueryAll},
 	{"ListETags agrees with sync-collection", testListETags},
 	{"weak ETags from an intermediary", testWeakETags},
 	{"hrefs from awkward UIDs", testHrefForUID},
@@ -329,6 +330,48 @@ func testMultiGet(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 		if err != nil || !bytes.Equal(g.Data, o.Data) {
 			t.Errorf("multiget bytes of %s = %q; GET gives %q (%v)", o.Href, o.Data, g.Data, err)
 		}
+	}
+}
+
+func testQueryAll(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
+	rec := &recorder{}
+	c := srv.Client(t, carddav.WithHTTPClient(rec.client()))
+	ab := newBook(ctx, t, srv, c, "queryall")
+	members := putCards(ctx, t, c, ab, "queryall", 12)
+
+	rec.reset()
+	got := map[string]carddav.Object{}
+	err := c.QueryAll(ctx, ab.URL, func(o carddav.Object) error {
+		if _, dup := got[o.Href]; dup {
+			t.Errorf("QueryAll handed %s twice", o.Href)
+		}
+		got[o.Href] = o
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("QueryAll: %v", err)
+	}
+	if n := rec.count("REPORT"); n != 1 || len(got) != len(members) {
+		t.Fatalf("QueryAll sent %d REPORTs and gave %d objects; want 1 and %d", n, len(got), len(members))
+	}
+	for href, etag := range members {
+		o := got[href]
+		if o.Err != nil || !o.ETag.Equal(etag) {
+			t.Errorf("QueryAll object %s = %s, %v; want ETag %s", href, o.ETag, o.Err, etag)
+			continue
+		}
+		// Byte for byte what a GET returns, like a multiget.
+		g, err := c.Get(ctx, href)
+		if err != nil || !bytes.Equal(g.Data, o.Data) {
+			t.Errorf("query bytes of %s = %q; GET gives %q (%v)", href, o.Data, g.Data, err)
+		}
+	}
+
+	stop := errors.New("stop")
+	seen := 0
+	err = c.QueryAll(ctx, ab.URL, func(carddav.Object) error { seen++; return stop })
+	if !errors.Is(err, stop) || seen != 1 {
+		t.Errorf("QueryAll with a callback that stops: %v after %d objects; want the callback's error after 1", err, seen)
 	}
 }
 

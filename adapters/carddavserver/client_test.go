@@ -30,6 +30,7 @@ func TestWithProjectClient(t *testing.T) {
 		{"sync-collection pages with a limit", testSyncPaging},
 		{"invalid sync tokens", testInvalidTokens},
 		{"multiget", testMultiGet},
+		{"query everything", testQueryAll},
 		{"ListETags", testListETags},
 		{"UID conflict", testUIDConflict},
 		{"invalid vCards rejected", testInvalidVCards},
@@ -277,6 +278,35 @@ func testInvalidTokens(ctx context.Context, t *testing.T, srv *carddavservertest
 				t.Errorf("sync from %q: %v; want ErrInvalidSyncToken", tc.token, err)
 			}
 		})
+	}
+}
+
+func testQueryAll(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+	c := srv.Client(t)
+	ab := newBook(ctx, t, srv, c, "queryall")
+	bodies := map[string][]byte{}
+	etags := map[string]carddav.ETag{}
+	for i := range 5 {
+		uid := fmt.Sprintf("q-%d", i)
+		body := []byte("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:" + uid + "\r\nFN:Zoë <&> " + uid + "\r\nEND:VCARD\r\n")
+		h := carddav.HrefForUID(ab.URL, uid)
+		etag, err := c.Put(ctx, h, body, carddav.CreateOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies[h], etags[h] = body, etag
+	}
+	got := map[string]carddav.Object{}
+	if err := c.QueryAll(ctx, ab.URL, func(o carddav.Object) error { got[o.Href] = o; return nil }); err != nil {
+		t.Fatalf("QueryAll: %v", err)
+	}
+	if len(got) != len(bodies) {
+		t.Fatalf("QueryAll gave %d objects; want %d", len(got), len(bodies))
+	}
+	for h, body := range bodies {
+		if o := got[h]; o.Err != nil || !bytes.Equal(o.Data, body) || o.ETag != etags[h] {
+			t.Errorf("%s came back as %q %s %v; want %q %s", h, o.Data, o.ETag, o.Err, body, etags[h])
+		}
 	}
 }
 
