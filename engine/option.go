@@ -21,6 +21,7 @@ type config struct {
 	maxAttempts     int
 	maxRetryWait    time.Duration
 	batch           int
+	queryMin        int
 	debounce        time.Duration
 	pullInterval    time.Duration
 	maxBackoff      time.Duration
@@ -32,6 +33,9 @@ const (
 	DefaultPullInterval = 5 * time.Minute
 	DefaultMaxAttempts  = 5
 	DefaultBatch        = 100
+	// DefaultQueryMin: a full pull that leaves at least this many members to fetch, and at least half the
+	// book, fetches the book with one query instead of multigets (see WithQueryMin).
+	DefaultQueryMin = 100
 	// DefaultMaxRetryWait bounds how long one request waits before trying again; a server asking for more
 	// (Retry-After) fails the sync, and the worker comes back after that long.
 	DefaultMaxRetryWait = time.Minute
@@ -47,6 +51,7 @@ func newConfig(opts []Option) (config, error) {
 		maxAttempts:  DefaultMaxAttempts,
 		maxRetryWait: DefaultMaxRetryWait,
 		batch:        DefaultBatch,
+		queryMin:     DefaultQueryMin,
 		debounce:     DefaultDebounce,
 		pullInterval: DefaultPullInterval,
 		maxBackoff:   DefaultMaxBackoff,
@@ -137,6 +142,22 @@ func WithBatch(n int) Option {
 			return fmt.Errorf("engine: %w: batch %d < 1", ErrInvalid, n)
 		}
 		c.batch = n
+		return nil
+	}
+}
+
+// WithQueryMin sets when a full pull (a first sync, or one after the server refused the sync token) fetches
+// the address book with one addressbook-query over all of it rather than with multigets of the members it
+// lacks: when at least n members are to be fetched, and at least half of those listed. A query costs the server
+// one pass over the book, where some servers (Xandikos) pay for each multiget href in time that grows with the
+// book. Whatever the query does not give (an error, a member it leaves out) is fetched with multigets. 0 turns
+// queries off.
+func WithQueryMin(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("engine: %w: query minimum %d < 0", ErrInvalid, n)
+		}
+		c.queryMin = n
 		return nil
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
 	"github.com/contactsync/contactsync/changelog"
@@ -243,21 +244,103 @@ func (s *Syncer) reconcile(ctx context.Context, rs remoteState, members []cardda
 	if err != nil {
 		return err
 	}
+	if s.cfg.queryMin > 0 && len(changed) >= s.cfg.queryMin && 2*len(changed) >= len(members) {
+		// Deletions first, as in apply: a contact that moved to another href is removed, then added.
+		if err := s.apply(ctx, rs, nil, deleted, nil, nil, st); err != nil {
+			return err
+		}
+		if changed, err = s.applyQueried(ctx, rs, changed, st); err != nil {
+			return err
+		}
+		deleted = nil
+	}
 	return s.apply(ctx, rs, changed, deleted, rejected, token, st)
 }
+
+// applyQueried applies the members of changed that one query over the whole address book returns, in
+// transactions of the batch size, and returns those still to fetch, in their order. A query the server cannot
+// answer, or answers only in part, is not an error: what it did not give is left to multigets. The sync token is
+// not saved here; the caller's last transaction saves it once every member is applied.
+func (s *Syncer) applyQueried(ctx context.Context, rs remoteState, changed []string, st *Stats) ([]string, error) {
+	want := make(map[string]bool, len(changed))
+	for _, h := range changed {
+		want[h] = true
+	}
+	var (
+		batch    []carddav.Object
+		applyErr error
+		done     int
+	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.applyTx(ctx, st, func(tx *changelog.Tx, local *Stats) error {
+			for _, obj := range batch {
+				if err := s.applyObject(tx, obj, local); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		done += len(batch)
+		s.progress("pull", done, len(changed))
+		batch = batch[:0]
+		return nil
+	}
+	err := s.remote.QueryAll(ctx, rs.AddressBook, func(o carddav.Object) error {
+		// A member the query could not give well (or one listed after the listing) is left to a multiget.
+		if o.Err != nil || !want[o.Href] {
+			return nil
+		}
+		delete(want, o.Href)
+		batch = append(batch, o)
+		if len(batch) < s.cfg.batch {
+			return nil
+		}
+		applyErr = flush()
+		return applyErr
+	})
+	if applyErr == nil && ctx.Err() == nil {
+		applyErr = flush()
+	}
+	switch {
+	case applyErr != nil:
+		return nil, applyErr
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, carddav.ErrUnauthorized):
+		return nil, fmt.Errorf("engine: query: %w: %w", ErrCredentialsRejected, err)
+	case err != nil:
+		s.cfg.logger.Info("query over the address book failed; fetching the rest by multiget", "remote", s.name,
+			"fetched", done, "left", len(want), "err", err)
+	}
+	rest := changed[:0:0]
+	for _, h := range changed {
+		if want[h] {
+			rest = append(rest, h)
+		}
+	}
+	return rest, nil
+}
+
+// pullStep is one transaction of a pull: deletions, or members to fetch and apply.
+type pullStep struct{ deleted, changed []string }
 
 // apply fetches and applies changed members and applies deletions, one transaction per batch; the last one also
 // records the rejected entries and saves token (when not nil), so the token never runs ahead of the effects.
 // Deletions go first: a contact that moved to another href is removed and then added, not refused as a
 // duplicate UID.
 func (s *Syncer) apply(ctx context.Context, rs remoteState, changed, deleted []string, rejected []carddav.Rejected, token *string, st *Stats) error {
-	type step struct{ deleted, changed []string }
-	var steps []step
+	var steps []pullStep
 	for chunk := range slices.Chunk(deleted, s.cfg.batch) {
-		steps = append(steps, step{deleted: chunk})
+		steps = append(steps, pullStep{deleted: chunk})
 	}
 	for chunk := range slices.Chunk(changed, s.cfg.batch) {
-		steps = append(steps, step{changed: chunk})
+		steps = append(steps, pullStep{changed: chunk})
 	}
 	finish := func(tx *changelog.Tx, local *Stats) error {
 		now := s.cfg.clock.Now().UnixNano()
@@ -279,17 +362,25 @@ func (s *Syncer) apply(ctx context.Context, rs remoteState, changed, deleted []s
 		}
 		return s.applyTx(ctx, st, func(tx *changelog.Tx, local *Stats) error { return finish(tx, local) })
 	}
+	fetched := s.prefetch(ctx, rs, steps)
+	defer fetched.stop()
 	done, total := 0, len(changed)+len(deleted)
 	for i, stp := range steps {
 		var objs []carddav.Object
 		if len(stp.changed) > 0 {
-			err := s.call(ctx, st, "multiget", func() (err error) {
-				objs, err = s.remote.MultiGet(ctx, rs.AddressBook, stp.changed)
-				return err
-			})
-			if err != nil {
-				return err
+			f, ok := <-fetched.c
+			if !ok {
+				// The fetching stopped without an answer: only a cancelled ctx does that.
+				if err := context.Cause(ctx); err != nil {
+					return err
+				}
+				return errors.New("engine: multiget stopped without an answer")
 			}
+			st.Add(f.st)
+			if f.err != nil {
+				return f.err
+			}
+			objs = f.objs
 		}
 		last := i == len(steps)-1
 		err := s.applyTx(ctx, st, func(tx *changelog.Tx, local *Stats) error {
@@ -315,6 +406,55 @@ func (s *Syncer) apply(ctx context.Context, rs remoteState, changed, deleted []s
 		s.progress("pull", done, total)
 	}
 	return nil
+}
+
+// fetchedBatch is one multiget's answer, with the retries it took.
+type fetchedBatch struct {
+	objs []carddav.Object
+	st   Stats
+	err  error
+}
+
+// prefetcher fetches the batches of a pull one ahead of the transactions that apply them, so the next
+// multiget is on the wire while a batch commits. At most one answer waits unapplied.
+type prefetcher struct {
+	c      chan fetchedBatch
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// prefetch starts fetching, in order, the changed members of each step that has some.
+func (s *Syncer) prefetch(ctx context.Context, rs remoteState, steps []pullStep) *prefetcher {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &prefetcher{c: make(chan fetchedBatch, 1), cancel: cancel}
+	p.wg.Go(func() {
+		defer close(p.c)
+		for _, stp := range steps {
+			if len(stp.changed) == 0 {
+				continue
+			}
+			var f fetchedBatch
+			f.err = s.call(ctx, &f.st, "multiget", func() (err error) {
+				f.objs, err = s.remote.MultiGet(ctx, rs.AddressBook, stp.changed)
+				return err
+			})
+			select {
+			case p.c <- f:
+			case <-ctx.Done():
+				return
+			}
+			if f.err != nil {
+				return
+			}
+		}
+	})
+	return p
+}
+
+// stop ends the fetching (a pull that failed midway) and waits for it.
+func (p *prefetcher) stop() {
+	p.cancel()
+	p.wg.Wait()
 }
 
 // applyTx runs fn in one transaction and adds what it counted to st only if it commits.

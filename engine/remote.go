@@ -20,6 +20,7 @@ type Remote interface {
 	SyncCollection(ctx context.Context, abURL, token string, limit int) (*carddav.SyncPage, error)
 	ListETags(ctx context.Context, abURL string) (*carddav.Listing, error)
 	MultiGet(ctx context.Context, abURL string, hrefs []string) ([]carddav.Object, error)
+	QueryAll(ctx context.Context, abURL string, fn func(carddav.Object) error) error
 	Get(ctx context.Context, href string) (*carddav.Object, error)
 	Put(ctx context.Context, href string, body []byte, cond carddav.Condition) (carddav.ETag, error)
 	Delete(ctx context.Context, href string, etag carddav.ETag) error

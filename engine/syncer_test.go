@@ -23,6 +23,9 @@ func TestAgainstServers(t *testing.T) {
 	}{
 		{"initial upload", testInitialUpload},
 		{"download onto an empty device", testDownload},
+		{"download by one query", testDownloadByQuery},
+		{"query cut short, the rest by multiget", testQueryCutShort},
+		{"resync by query keeps local edits", testResyncByQuery},
 		{"three devices converge", testThreeDevices},
 		{"no-op sync is one request", testNoOp},
 		{"412 race merges and retries", testPreconditionRace},
@@ -102,6 +105,127 @@ func testDownload(t *testing.T, e *env) {
 	// Nothing pulled may be pushed back: the changes came from this remote.
 	if s := b.status(); s.Pending != 0 {
 		t.Fatalf("%d downloaded contacts pending upload", s.Pending)
+	}
+}
+
+// A full pull that leaves most of the book to fetch asks for all of it in one query.
+func testDownloadByQuery(t *testing.T, e *env) {
+	for i := range 30 {
+		e.put(fmt.Sprintf("other-%d.vcf", i), bench.Card(9, i))
+	}
+	b := e.device(engine.WithQueryMin(10), engine.WithBatch(7))
+	b.tr.reset(nil)
+	st := b.sync()
+	if st.Downloaded != 30 || st.Uploaded != 0 {
+		t.Fatalf("download: %+v, want 30 downloaded and nothing uploaded", st)
+	}
+	// The listing, one query where multigets of 7 would have taken 5 requests, and the pull that closes a sync.
+	if n := b.tr.count(); n != 3 {
+		t.Fatalf("download sent %d requests; want 3 (listing, query, closing pull)", n)
+	}
+	e.converged(b)
+	if s := b.status(); s.Pending != 0 || s.SyncToken == "" {
+		t.Fatalf("status after the download: %+v", s)
+	}
+}
+
+// cutShort is a server whose query answer breaks off after `after` members, or gives members without data.
+type cutShort struct {
+	engine.Remote
+	after  int
+	noData bool
+}
+
+func (c cutShort) QueryAll(ctx context.Context, ab string, fn func(carddav.Object) error) error {
+	n := 0
+	err := c.Remote.QueryAll(ctx, ab, func(o carddav.Object) error {
+		if n == c.after {
+			return errStopQuery
+		}
+		n++
+		if c.noData {
+			o.Data, o.Err = nil, fmt.Errorf("carddav: %w: no address-data", carddav.ErrNotFound)
+		}
+		return fn(o)
+	})
+	if errors.Is(err, errStopQuery) {
+		return fmt.Errorf("carddav: REPORT: %w", carddav.ErrResponseTooLarge)
+	}
+	return err
+}
+
+var errStopQuery = errors.New("stop")
+
+// countQueries counts the queries a device makes.
+type countQueries struct {
+	engine.Remote
+	n *int
+}
+
+func (c countQueries) QueryAll(ctx context.Context, ab string, fn func(carddav.Object) error) error {
+	*c.n++
+	return c.Remote.QueryAll(ctx, ab, fn)
+}
+
+func testQueryCutShort(t *testing.T, e *env) {
+	for i := range 30 {
+		e.put(fmt.Sprintf("other-%d.vcf", i), bench.Card(9, i))
+	}
+	for _, tc := range []struct {
+		name string
+		cut  cutShort
+	}{
+		{"after 12 members", cutShort{after: 12}},
+		{"members without data", cutShort{after: 30, noData: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := e.deviceWith(func(r engine.Remote) engine.Remote { tc.cut.Remote = r; return tc.cut },
+				engine.WithQueryMin(10), engine.WithBatch(5))
+			st := b.sync()
+			// Nothing is taken for deleted: every member comes, by query or by multiget.
+			if st.Downloaded != 30 || st.DeletedLocal != 0 || st.SetAside != 0 {
+				t.Fatalf("download: %+v, want all 30 downloaded", st)
+			}
+			e.converged(b)
+		})
+	}
+}
+
+// A full resync by query (the server forgot the token) merges with what the device changed meanwhile.
+func testResyncByQuery(t *testing.T, e *env) {
+	a := e.device(engine.WithQueryMin(5))
+	ids := importCards(t, a, 12)
+	a.sync()
+	queries := 0
+	b := e.deviceWith(func(r engine.Remote) engine.Remote { return countQueries{r, &queries} }, engine.WithQueryMin(5))
+	if st := b.sync(); st.Downloaded != 12 || queries != 1 {
+		t.Fatalf("first download: %+v with %d queries; want 12 downloaded by 1 query", st, queries)
+	}
+	// Most of the book changes elsewhere, so the resync fetches it by query.
+	for _, id := range append([]string{ids[0]}, ids[2:9]...) {
+		a.edit(id, addProp("EMAIL", "from-a@example.com"))
+	}
+	a.sync()
+	b.edit(ids[0], addProp("EMAIL", "from-b@example.com"))
+	b.edit(ids[1], addProp("EMAIL", "only-b@example.com"))
+	if err := b.store.Update(context.Background(), func(tx *changelog.Tx) error {
+		_, err := tx.Exec(`UPDATE engine_remotes SET sync_token = ? WHERE name = ?`, invalidToken(e), remoteName)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if st := b.sync(); st.Downloaded != 7 || st.Merged != 1 || st.Uploaded != 2 || queries != 2 {
+		t.Fatalf("resync: %+v with %d queries in all; want 7 downloaded, 1 merged, 2 uploaded, by a second query", st, queries)
+	}
+	a.sync()
+	cards := e.converged(a, b)
+	for _, want := range []string{"from-a@example.com", "from-b@example.com"} {
+		if !strings.Contains(cards[ids[0]], want) {
+			t.Errorf("after the resync %s lacks %s:\n%s", ids[0], want, cards[ids[0]])
+		}
+	}
+	if !strings.Contains(cards[ids[1]], "only-b@example.com") {
+		t.Errorf("b's edit of %s was lost:\n%s", ids[1], cards[ids[1]])
 	}
 }
 
