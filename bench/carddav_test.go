@@ -22,12 +22,16 @@ import (
 //	CONTACTSYNC_BENCH_SERVERS=radicale servers, of embedded, radicale, xandikos (default: all three)
 //	CONTACTSYNC_BENCH_RSS_N=20000     contacts of the RSS run
 //	CONTACTSYNC_BENCH_REVERSE=1       contenders of each phase in reverse order (to see whether order matters)
+//	CONTACTSYNC_BENCH_PHASES=upload:raw+engine,download
+//	                                  only these phases, each with all its contenders or those named after ':'
+//	                                  (the phases build on each other: noop and incremental need the whole upload)
 const (
 	envFull    = "CONTACTSYNC_BENCH_FULL"
 	envSizes   = "CONTACTSYNC_BENCH_N"
 	envServers = "CONTACTSYNC_BENCH_SERVERS"
 	envRSSN    = "CONTACTSYNC_BENCH_RSS_N"
 	envReverse = "CONTACTSYNC_BENCH_REVERSE"
+	envPhases  = "CONTACTSYNC_BENCH_PHASES"
 )
 
 // cardSeed is the synthetic address book every contender of the comparison syncs.
@@ -42,6 +46,8 @@ type benchConfig struct {
 	sizes   []int
 	servers []string
 	rssN    int
+	// phases maps each phase to run to the contenders to run in it (nil: all); nil runs every phase.
+	phases map[string][]string
 }
 
 func loadBenchConfig(b *testing.B) benchConfig {
@@ -69,6 +75,19 @@ func loadBenchConfig(b *testing.B) benchConfig {
 			b.Fatalf("%s=%q: want a positive size", envRSSN, v)
 		}
 		cfg.rssN = n
+	}
+	if v := os.Getenv(envPhases); v != "" {
+		cfg.phases = map[string][]string{}
+		for f := range strings.SplitSeq(v, ",") {
+			phase, who, named := strings.Cut(strings.TrimSpace(f), ":")
+			if !slices.Contains([]string{"upload", "noop", "incremental", "download"}, phase) {
+				b.Fatalf("%s=%q: unknown phase %q (upload, noop, incremental, download)", envPhases, v, phase)
+			}
+			cfg.phases[phase] = nil
+			if named {
+				cfg.phases[phase] = strings.Split(who, "+")
+			}
+		}
 	}
 	return cfg
 }
@@ -102,7 +121,7 @@ func BenchmarkCardDAV(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			srv := startServer(b, name)
 			for _, n := range cfg.sizes {
-				b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { compare(b, srv, bin, n) })
+				b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { compare(b, srv, bin, n, cfg.phases) })
 			}
 		})
 	}
@@ -128,7 +147,7 @@ type comparison struct {
 	engineBook string
 }
 
-func compare(b *testing.B, srv *benchServer, bin string, n int) {
+func compare(b *testing.B, srv *benchServer, bin string, n int, only map[string][]string) {
 	c := &comparison{root: b, srv: srv, bin: bin, n: n, changed: max(1, n/100)}
 	for i := range n {
 		c.uids = append(c.uids, fmt.Sprintf("bench-%d-%08d", cardSeed, i))
@@ -147,6 +166,20 @@ func compare(b *testing.B, srv *benchServer, bin string, n int) {
 		{"download", []string{"raw", "engine", "cli", "vdirsyncer"}, c.download, false},
 	}
 	for _, p := range phases {
+		if only != nil {
+			who, ok := only[p.name]
+			if !ok {
+				continue
+			}
+			if who != nil {
+				for _, w := range who {
+					if !slices.Contains(p.contenders, w) {
+						b.Fatalf("%s: phase %s has no contender %q (%v)", envPhases, p.name, w, p.contenders)
+					}
+				}
+				p.contenders = slices.DeleteFunc(p.contenders, func(c string) bool { return !slices.Contains(who, c) })
+			}
+		}
 		if os.Getenv(envReverse) == "1" {
 			slices.Reverse(p.contenders)
 		}
