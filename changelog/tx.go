@@ -28,6 +28,26 @@ type Tx struct {
 	// pending holds log rows not yet written; see flush.
 	pending []logEntry
 	args    []any
+	// stmts holds the statements of this transaction's changes, prepared once: an import makes thousands of
+	// the same few statements, and preparing each anew costs as much as running it.
+	stmts map[string]*sql.Stmt
+}
+
+// exec runs one of the store's own statements through a statement prepared once per transaction (database/sql
+// closes it with the transaction).
+func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
+	st := t.stmts[query]
+	if st == nil {
+		var err error
+		if st, err = t.tx.PrepareContext(t.ctx, query); err != nil {
+			return nil, err
+		}
+		if t.stmts == nil {
+			t.stmts = make(map[string]*sql.Stmt)
+		}
+		t.stmts[query] = st
+	}
+	return st.ExecContext(t.ctx, args...)
 }
 
 // logEntry is one row of the changes table waiting to be written.
@@ -63,7 +83,7 @@ func (t *Tx) flush() error {
 			args = append(args, int64(e.rev), int(e.op), e.id, string(e.origin), t.now)
 		}
 		t.args = args
-		if _, err := t.tx.ExecContext(t.ctx, query, args...); err != nil {
+		if _, err := t.exec(query, args...); err != nil {
 			return t.fail(fmt.Errorf("write log: %w", err))
 		}
 		i += n
@@ -234,7 +254,7 @@ func (t *Tx) change(origin Origin, op Op, c Contact) (Contact, error) {
 	)
 	switch op {
 	case OpAdd:
-		res, err = t.tx.ExecContext(t.ctx, `INSERT INTO contacts (id, data, source, rev, updated, created, origin, origin_after)
+		res, err = t.exec(`INSERT INTO contacts (id, data, source, rev, updated, created, origin, origin_after)
 			VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6, 0)`,
 			c.ID, c.Data, c.Source, int64(rev), t.now, string(origin))
 		if isUniqueViolation(err) {
@@ -243,11 +263,11 @@ func (t *Tx) change(origin Origin, op Op, c Contact) (Contact, error) {
 	case OpUpdate:
 		// SET expressions see the row as it was, so origin_after moves to the previous change's revision
 		// exactly when the origin changes.
-		res, err = t.tx.ExecContext(t.ctx, `UPDATE contacts SET data = ?1, source = ?2, rev = ?3, updated = ?4,
+		res, err = t.exec(`UPDATE contacts SET data = ?1, source = ?2, rev = ?3, updated = ?4,
 			origin_after = CASE WHEN origin = ?5 THEN origin_after ELSE rev END, origin = ?5 WHERE id = ?6`,
 			c.Data, c.Source, int64(rev), t.now, string(origin), c.ID)
 	case OpRemove:
-		res, err = t.tx.ExecContext(t.ctx, `DELETE FROM contacts WHERE id = ?`, c.ID)
+		res, err = t.exec(`DELETE FROM contacts WHERE id = ?`, c.ID)
 	case OpClear:
 		_, err = t.tx.ExecContext(t.ctx, `DELETE FROM contacts`)
 	}
