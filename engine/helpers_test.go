@@ -330,17 +330,13 @@ func canonicalAll(cards map[string]string) map[string]string {
 	return out
 }
 
-// canonical is a card's content lines, unfolded, with the name and parameters upper-cased, and sorted: what
-// Radicale keeps of a card when it re-serializes it.
+// canonical is a card's content (vcard.Content), one property a line: what survives a server's
+// re-serialization, compared the way the engine compares versions.
 func canonical(card string) string {
-	unfolded := strings.NewReplacer("\r\n ", "", "\r\n\t", "").Replace(card)
-	lines := strings.Split(strings.TrimSpace(unfolded), "\r\n")
-	for i, l := range lines {
-		if head, value, ok := strings.Cut(l, ":"); ok {
-			lines[i] = strings.ToUpper(head) + ":" + value
-		}
+	lines, err := vcard.Content([]byte(card))
+	if err != nil {
+		return "unreadable card: " + card
 	}
-	slices.Sort(lines)
 	return strings.Join(lines, "\n")
 }
 

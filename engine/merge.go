@@ -82,27 +82,12 @@ func sameContent(a, b []byte) bool {
 	if bytes.Equal(a, b) {
 		return true
 	}
-	ka, ok := contentOf(a)
-	if !ok {
+	ka, err := vcard.Content(a)
+	if err != nil {
 		return false
 	}
-	kb, ok := contentOf(b)
-	return ok && slices.Equal(ka, kb)
-}
-
-// contentOf is a card's properties in canonical form (vcard.Property.Canonical), sorted; false when data is
-// not one readable card.
-func contentOf(data []byte) ([]string, bool) {
-	cards, err := vcard.Parse(data)
-	if err != nil || len(cards) != 1 {
-		return nil, false
-	}
-	out := make([]string, len(cards[0].Props))
-	for i, p := range cards[0].Props {
-		out[i] = p.Canonical()
-	}
-	slices.Sort(out)
-	return out, true
+	kb, err := vcard.Content(b)
+	return err == nil && slices.Equal(ka, kb)
 }
 
 // commonPart is what two versions of a new contact share: mine without the properties theirs lacks. It is the
@@ -116,8 +101,8 @@ func commonPart(mine, theirs []byte) []byte {
 	if err != nil || len(mc) != 1 {
 		return nil
 	}
-	tc, ok := contentOf(theirs)
-	if !ok {
+	tc, err := vcard.Content(theirs)
+	if err != nil {
 		return nil
 	}
 	left := make(map[string]int, len(tc))

@@ -2,6 +2,7 @@ package vcard
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -227,4 +228,25 @@ func (c *Card) version() string {
 		return c.ver
 	}
 	return "3.0"
+}
+
+// Content is what a card says, whatever bytes say it: its properties in
+// canonical form (Property.Canonical), sorted. Cards with equal Content
+// hold the same data; a server that re-serializes a card (Radicale reorders
+// properties and respells parameters) keeps its Content. It fails unless
+// data is exactly one readable card.
+func Content(data []byte) ([]string, error) {
+	cards, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(cards) != 1 {
+		return nil, fmt.Errorf("vcard: %d cards where one was expected", len(cards))
+	}
+	lines := make([]string, len(cards[0].Props))
+	for i, p := range cards[0].Props {
+		lines[i] = p.Canonical()
+	}
+	slices.Sort(lines)
+	return lines, nil
 }

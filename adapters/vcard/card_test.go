@@ -3,6 +3,7 @@ package vcard
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -244,5 +245,26 @@ func TestEditAfterDanglingSoftBreak(t *testing.T) {
 			t.Fatalf("edited card reads back with X-ADDED %v and NOTE %q, want yes and %q:\n%q",
 				back.Get("X-ADDED"), back.Get("NOTE").Text(), note, out)
 		}
+	}
+}
+
+func TestContent(t *testing.T) {
+	a := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u\r\nFN:Jo\r\nTEL;TYPE=cell,voice:+1 555\r\nEND:VCARD\r\n"
+	// What Radicale makes of it: properties sorted, TYPE spelt apart and in another case, folded, LF only.
+	b := "BEGIN:VCARD\nFN:Jo\nTEL;type=VOICE;type=CELL:+1 5\n 55\nUID:u\nVERSION:3.0\nEND:VCARD\n"
+	ca, errA := Content([]byte(a))
+	cb, errB := Content([]byte(b))
+	if errA != nil || errB != nil || !slices.Equal(ca, cb) || len(ca) != 4 {
+		t.Fatalf("same data in other bytes: %q (%v) and %q (%v); want the same 4 lines", ca, errA, cb, errB)
+	}
+	c := strings.Replace(a, "+1 555", "+1 556", 1)
+	if cc, err := Content([]byte(c)); err != nil || slices.Equal(ca, cc) {
+		t.Fatalf("another number gave the same content %q (%v)", cc, err)
+	}
+	if _, err := Content([]byte(a + a)); err == nil {
+		t.Fatal("two cards gave content")
+	}
+	if _, err := Content([]byte("BEGIN:VCARD\r\nFN:x\r\n")); err == nil {
+		t.Fatal("a truncated card gave content")
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -206,16 +205,13 @@ func serverByUID(t *testing.T, srv *syncServer) map[string]string {
 	return out
 }
 
-// canonicalCard ignores what Radicale changes when it stores a card: property order and the case of names.
+// canonicalCard is a card's content (vcard.Content), one property a line: what Radicale keeps when it
+// re-serializes a card, compared the way the engine compares versions.
 func canonicalCard(card string) string {
-	unfolded := strings.NewReplacer("\r\n ", "", "\r\n\t", "").Replace(card)
-	lines := strings.Split(strings.TrimSpace(unfolded), "\r\n")
-	for i, l := range lines {
-		if head, value, ok := strings.Cut(l, ":"); ok {
-			lines[i] = strings.ToUpper(head) + ":" + value
-		}
+	lines, err := vcard.Content([]byte(card))
+	if err != nil {
+		return "unreadable card: " + card
 	}
-	slices.Sort(lines)
 	return strings.Join(lines, "\n")
 }
 
