@@ -6,6 +6,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // AddressBook is an address-book collection as the server describes it.
@@ -27,24 +29,24 @@ type AddressBook struct {
 
 // addressBookProps are the properties that fill an AddressBook.
 var addressBookProps = []xml.Name{
-	propResourceType, propDisplayName, propDescription, propCTag, propSyncToken, propSupportedReportSet,
+	davxml.ResourceType, davxml.DisplayName, davxml.Description, davxml.CTag, davxml.SyncToken, davxml.SupportedReportSet,
 }
 
 // addressBookFrom reads an AddressBook out of a PROPFIND response about path; ok is false when the
 // resource is not an address book.
 func (c *Client) addressBookFrom(path string, r *msResponse) (ab AddressBook, ok bool) {
-	rt := r.prop(propResourceType.Space, propResourceType.Local)
+	rt := r.prop(davxml.ResourceType.Space, davxml.ResourceType.Local)
 	if rt.child(nsCardDAV, "addressbook") == nil {
 		return AddressBook{}, false
 	}
-	srs := r.prop(propSupportedReportSet.Space, propSupportedReportSet.Local)
+	srs := r.prop(davxml.SupportedReportSet.Space, davxml.SupportedReportSet.Local)
 	return AddressBook{
 		Href:         path,
 		URL:          c.URL(path),
-		DisplayName:  r.prop(propDisplayName.Space, propDisplayName.Local).trimmed(),
-		Description:  r.prop(propDescription.Space, propDescription.Local).trimmed(),
-		CTag:         r.prop(propCTag.Space, propCTag.Local).trimmed(),
-		SyncToken:    r.prop(propSyncToken.Space, propSyncToken.Local).trimmed(),
+		DisplayName:  r.prop(davxml.DisplayName.Space, davxml.DisplayName.Local).trimmed(),
+		Description:  r.prop(davxml.Description.Space, davxml.Description.Local).trimmed(),
+		CTag:         r.prop(davxml.CTag.Space, davxml.CTag.Local).trimmed(),
+		SyncToken:    r.prop(davxml.SyncToken.Space, davxml.SyncToken.Local).trimmed(),
 		SupportsSync: srs.has(nsDAV, "sync-collection"),
 	}, true
 }

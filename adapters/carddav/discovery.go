@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // Discovery is what Discover found: the user's principal, its address-book home sets and the address books
@@ -24,7 +26,7 @@ const wellKnown = "/.well-known/carddav"
 
 // contextProps are asked of the first resource discovery reaches: enough to tell an address book, a
 // principal and a home set apart in one request.
-var contextProps = append([]xml.Name{propPrincipal, propHomeSet}, addressBookProps...)
+var contextProps = append([]xml.Name{davxml.CurrentUserPrincipal, davxml.HomeSet}, addressBookProps...)
 
 // Discover finds the user's address books (RFC 6764 section 6, RFC 6352 section 7): from a bare server URL
 // it asks /.well-known/carddav (following redirects by hand, so PROPFIND stays PROPFIND), falling back to
@@ -40,10 +42,10 @@ func (c *Client) Discover(ctx context.Context) (*Discovery, error) {
 		d.AddressBooks = []AddressBook{ab}
 		return d, nil
 	}
-	if d.Principal, err = c.propHref(ctxPath, self, propPrincipal); err != nil {
+	if d.Principal, err = c.propHref(ctxPath, self, davxml.CurrentUserPrincipal); err != nil {
 		return nil, err
 	}
-	d.HomeSets, err = c.propHrefs(ctxPath, self, propHomeSet)
+	d.HomeSets, err = c.propHrefs(ctxPath, self, davxml.HomeSet)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +114,11 @@ func (c *Client) propfindOne(ctx context.Context, path string, props []xml.Name)
 }
 
 func (c *Client) homeSets(ctx context.Context, principal string) ([]string, error) {
-	p, r, err := c.propfindOne(ctx, principal, []xml.Name{propHomeSet})
+	p, r, err := c.propfindOne(ctx, principal, []xml.Name{davxml.HomeSet})
 	if err != nil {
 		return nil, err
 	}
-	return c.propHrefs(p, r, propHomeSet)
+	return c.propHrefs(p, r, davxml.HomeSet)
 }
 
 // propHrefs returns the DAV:href values inside a property, resolved against the path that reported them

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strings"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // Listing is the answer to ListETags.
@@ -21,7 +23,7 @@ func (c *Client) ListETags(ctx context.Context, abURL string) (*Listing, error) 
 		return nil, fmt.Errorf("carddav: list %s: %w", clip(abURL), err)
 	}
 	l := &Listing{}
-	_, err = c.multistatus(ctx, propfindRequest(col, "1", []xml.Name{propGetETag, propResourceType}), func(r *msResponse) error {
+	_, err = c.multistatus(ctx, propfindRequest(col, "1", []xml.Name{davxml.GetETag, davxml.ResourceType}), func(r *msResponse) error {
 		for _, h := range r.hrefs {
 			p, self, err := memberOf(base, col, h)
 			switch {

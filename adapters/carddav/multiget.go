@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // MultiGet fetches contacts of the address book with addressbook-multiget reports (RFC 6352 section 8.7)
@@ -93,7 +95,7 @@ func (c *Client) multigetBatch(ctx context.Context, col string, base *url.URL, b
 		return nil
 	}
 	body := xmlBody(nsCardDAV, "addressbook-multiget", func(b *bytes.Buffer) {
-		writeProp(b, []xml.Name{propGetETag, propAddressData})
+		writeProp(b, []xml.Name{davxml.GetETag, davxml.AddressData})
 		for _, p := range batch {
 			writeText(b, "d:href", p)
 		}

@@ -8,12 +8,14 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 const (
-	nsDAV     = "DAV:"
-	nsCardDAV = "urn:ietf:params:xml:ns:carddav"
-	nsCS      = "http://calendarserver.org/ns/"
+	nsDAV     = davxml.NSDAV
+	nsCardDAV = davxml.NSCardDAV
+	nsCS      = davxml.NSCS
 
 	// maxXMLDepth bounds nesting; a multistatus is six levels deep, a supported-report-set nine.
 	maxXMLDepth = 48

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // Object is a contact as fetched: its href, ETag and vCard bytes. Err is set instead of Data, per member,
@@ -83,7 +85,7 @@ func (c *Client) Put(ctx context.Context, href string, body []byte, cond Conditi
 
 // etagOf reads one member's getetag with a Depth 0 PROPFIND.
 func (c *Client) etagOf(ctx context.Context, p string) (ETag, error) {
-	_, r, err := c.propfindOne(ctx, p, []xml.Name{propGetETag})
+	_, r, err := c.propfindOne(ctx, p, []xml.Name{davxml.GetETag})
 	if err != nil {
 		return "", err
 	}

@@ -10,20 +10,6 @@ import (
 	"net/url"
 )
 
-// Properties asked for. The prefixes are fixed by xmlBody's root element.
-var (
-	propGetETag            = xml.Name{Space: nsDAV, Local: "getetag"}
-	propResourceType       = xml.Name{Space: nsDAV, Local: "resourcetype"}
-	propDisplayName        = xml.Name{Space: nsDAV, Local: "displayname"}
-	propSyncToken          = xml.Name{Space: nsDAV, Local: "sync-token"}
-	propSupportedReportSet = xml.Name{Space: nsDAV, Local: "supported-report-set"}
-	propPrincipal          = xml.Name{Space: nsDAV, Local: "current-user-principal"}
-	propHomeSet            = xml.Name{Space: nsCardDAV, Local: "addressbook-home-set"}
-	propDescription        = xml.Name{Space: nsCardDAV, Local: "addressbook-description"}
-	propAddressData        = xml.Name{Space: nsCardDAV, Local: "address-data"}
-	propCTag               = xml.Name{Space: nsCS, Local: "getctag"}
-)
-
 var prefixes = map[string]string{nsDAV: "d", nsCardDAV: "card", nsCS: "cs"}
 
 // xmlBody writes a request body: a root element in namespace space, declaring the three namespaces used,

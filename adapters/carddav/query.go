@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // QueryAll streams every contact of the address book, with its ETag and vCard, from one addressbook-query
@@ -27,7 +29,7 @@ func (c *Client) QueryAll(ctx context.Context, abURL string, fn func(Object) err
 		return fmt.Errorf("carddav: query %s: %w", clip(abURL), err)
 	}
 	body := xmlBody(nsCardDAV, "addressbook-query", func(b *bytes.Buffer) {
-		writeProp(b, []xml.Name{propGetETag, propAddressData})
+		writeProp(b, []xml.Name{davxml.GetETag, davxml.AddressData})
 		b.WriteString("<card:filter/>")
 	})
 	truncated := false

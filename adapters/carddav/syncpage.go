@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // SyncPage is one answer to a sync-collection report (RFC 6578).
@@ -70,7 +72,7 @@ func (c *Client) syncCollection(ctx context.Context, col string, base *url.URL, 
 		if limit > 0 {
 			b.WriteString("<d:limit><d:nresults>" + strconv.Itoa(limit) + "</d:nresults></d:limit>")
 		}
-		writeProp(b, []xml.Name{propGetETag})
+		writeProp(b, []xml.Name{davxml.GetETag})
 	})
 	page := &SyncPage{}
 	newToken, err := c.multistatus(ctx, request{method: "REPORT", path: col, header: xmlHeader("0"), body: body},

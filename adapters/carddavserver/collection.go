@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // mkcol creates an address book (RFC 5689 extended MKCOL; a plain MKCOL too, since an address book is the
@@ -32,11 +34,11 @@ func (h *handler) mkcol(req *request) error {
 	for _, p := range mk.set {
 		ok := true
 		switch p.name {
-		case propResourceType:
+		case davxml.ResourceType:
 			ok = p.child(nsDAV, "collection") != nil && p.child(nsCardDAV, "addressbook") != nil
-		case propDisplayName:
+		case davxml.DisplayName:
 			displayName = p.trimmed()
-		case propDescription:
+		case davxml.Description:
 			description = p.trimmed()
 		default:
 			ok = false
@@ -104,9 +106,9 @@ func (h *handler) proppatch(req *request) error {
 			value = p.prop.trimmed()
 		}
 		switch {
-		case t.kind == kindBook && p.prop.name == propDisplayName:
+		case t.kind == kindBook && p.prop.name == davxml.DisplayName:
 			displayName = &value
-		case t.kind == kindBook && p.prop.name == propDescription:
+		case t.kind == kindBook && p.prop.name == davxml.Description:
 			description = &value
 		default:
 			failed = true
@@ -124,7 +126,7 @@ func (h *handler) proppatch(req *request) error {
 	ms := newMultistatus(req.w)
 	ms.begin()
 	ms.x.raw("<d:response>")
-	ms.x.element(davHref, t.href())
+	ms.x.element(davxml.Href, t.href())
 	ms.x.propstats(byStatus)
 	ms.x.raw("</d:response>")
 	return ms.end("")

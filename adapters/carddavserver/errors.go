@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // Sentinel errors of the Server's Go API. Errors returned by the Server wrap one of them where one applies.
@@ -32,9 +34,9 @@ var (
 
 // XML namespaces of the properties and conditions the server speaks.
 const (
-	nsDAV     = "DAV:"
-	nsCardDAV = "urn:ietf:params:xml:ns:carddav"
-	nsCS      = "http://calendarserver.org/ns/"
+	nsDAV     = davxml.NSDAV
+	nsCardDAV = davxml.NSCardDAV
+	nsCS      = davxml.NSCS
 )
 
 // statusError is a request that fails with an HTTP status, optionally naming the precondition it broke

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // allowed is the Allow header of every resource; a method a resource does not take is 405.
@@ -185,7 +187,7 @@ func (h *handler) fail(req *request, err error) {
 	x.raw(`<?xml version="1.0" encoding="utf-8"?>` + "\n<d:error" + rootNamespaces + ">")
 	if se.href != "" {
 		x.open(se.cond)
-		x.element(davHref, se.href)
+		x.element(davxml.Href, se.href)
 		x.close(se.cond)
 	} else {
 		x.empty(se.cond)

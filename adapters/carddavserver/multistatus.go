@@ -3,6 +3,8 @@ package carddavserver
 import (
 	"encoding/xml"
 	"net/http"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // propSource is a resource whose properties a multistatus reports.
@@ -43,7 +45,7 @@ func (m *multistatus) props(href string, req propRequest, src propSource) error 
 	m.begin()
 	x := m.x
 	x.raw("<d:response>")
-	x.element(davHref, href)
+	x.element(davxml.Href, href)
 	switch {
 	case req.names:
 		x.raw("<d:propstat><d:prop>")
@@ -93,7 +95,7 @@ func (m *multistatus) props(href string, req propRequest, src propSource) error 
 func (m *multistatus) status(href string, code int) error {
 	m.begin()
 	m.x.raw("<d:response>")
-	m.x.element(davHref, href)
+	m.x.element(davxml.Href, href)
 	m.x.status(code)
 	m.x.raw("</d:response>")
 	return m.x.err
@@ -104,7 +106,7 @@ func (m *multistatus) status(href string, code int) error {
 func (m *multistatus) truncated(href string) error {
 	m.begin()
 	m.x.raw("<d:response>")
-	m.x.element(davHref, href)
+	m.x.element(davxml.Href, href)
 	m.x.status(http.StatusInsufficientStorage)
 	m.x.raw("<d:error><d:number-of-matches-within-limits/></d:error>")
 	m.x.raw("</d:response>")
@@ -115,7 +117,7 @@ func (m *multistatus) truncated(href string) error {
 func (m *multistatus) end(token string) error {
 	m.begin()
 	if token != "" {
-		m.x.element(propSyncToken, token)
+		m.x.element(davxml.SyncToken, token)
 	}
 	m.x.raw("</d:multistatus>")
 	return m.x.flush()

@@ -4,30 +4,8 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strconv"
-)
 
-// Property and element names.
-var (
-	davHref                = xml.Name{Space: nsDAV, Local: "href"}
-	propGetETag            = xml.Name{Space: nsDAV, Local: "getetag"}
-	propGetContentType     = xml.Name{Space: nsDAV, Local: "getcontenttype"}
-	propGetContentLength   = xml.Name{Space: nsDAV, Local: "getcontentlength"}
-	propGetLastModified    = xml.Name{Space: nsDAV, Local: "getlastmodified"}
-	propResourceType       = xml.Name{Space: nsDAV, Local: "resourcetype"}
-	propDisplayName        = xml.Name{Space: nsDAV, Local: "displayname"}
-	propSupportedReportSet = xml.Name{Space: nsDAV, Local: "supported-report-set"}
-	propCurrentUser        = xml.Name{Space: nsDAV, Local: "current-user-principal"}
-	propPrincipalURL       = xml.Name{Space: nsDAV, Local: "principal-URL"}
-	propPrincipalSet       = xml.Name{Space: nsDAV, Local: "principal-collection-set"}
-	propOwner              = xml.Name{Space: nsDAV, Local: "owner"}
-	propSyncToken          = xml.Name{Space: nsDAV, Local: "sync-token"}
-	propPrivileges         = xml.Name{Space: nsDAV, Local: "current-user-privilege-set"}
-	propHomeSet            = xml.Name{Space: nsCardDAV, Local: "addressbook-home-set"}
-	propDescription        = xml.Name{Space: nsCardDAV, Local: "addressbook-description"}
-	propSupportedData      = xml.Name{Space: nsCardDAV, Local: "supported-address-data"}
-	propMaxResourceSize    = xml.Name{Space: nsCardDAV, Local: "max-resource-size"}
-	propAddressData        = xml.Name{Space: nsCardDAV, Local: "address-data"}
-	propCTag               = xml.Name{Space: nsCS, Local: "getctag"}
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // vcardContentType is the media type of every stored resource (RFC 6350 section 10.1).
@@ -46,8 +24,8 @@ type collection struct {
 }
 
 var (
-	collectionAllProps = []xml.Name{propResourceType, propDisplayName, propCurrentUser}
-	bookAllProps       = []xml.Name{propResourceType, propDisplayName, propDescription, propCTag, propCurrentUser}
+	collectionAllProps = []xml.Name{davxml.ResourceType, davxml.DisplayName, davxml.CurrentUserPrincipal}
+	bookAllProps       = []xml.Name{davxml.ResourceType, davxml.DisplayName, davxml.Description, davxml.CTag, davxml.CurrentUserPrincipal}
 )
 
 func (c *collection) allProps() []xml.Name {
@@ -60,7 +38,7 @@ func (c *collection) allProps() []xml.Name {
 func (c *collection) prop(x *xmlWriter, name xml.Name) bool {
 	isBook, owned := c.kind == kindBook, c.owner != ""
 	switch name {
-	case propResourceType:
+	case davxml.ResourceType:
 		if x != nil {
 			x.open(name)
 			x.raw("<d:collection/>")
@@ -73,12 +51,12 @@ func (c *collection) prop(x *xmlWriter, name xml.Name) bool {
 			x.close(name)
 		}
 		return true
-	case propCurrentUser:
+	case davxml.CurrentUserPrincipal:
 		if x != nil {
 			x.hrefIn(name, principalHref(c.user))
 		}
 		return true
-	case propPrivileges:
+	case davxml.Privileges:
 		if x != nil {
 			x.open(name)
 			x.raw("<d:privilege><d:read/></d:privilege><d:privilege><d:read-current-user-privilege-set/></d:privilege>")
@@ -89,7 +67,7 @@ func (c *collection) prop(x *xmlWriter, name xml.Name) bool {
 			x.close(name)
 		}
 		return true
-	case propSupportedReportSet:
+	case davxml.SupportedReportSet:
 		if x != nil {
 			x.open(name)
 			if isBook {
@@ -100,23 +78,23 @@ func (c *collection) prop(x *xmlWriter, name xml.Name) bool {
 			x.close(name)
 		}
 		return true
-	case propPrincipalSet:
+	case davxml.PrincipalSet:
 		if x != nil {
 			x.hrefIn(name, principalsPath)
 		}
 		return true
-	case propDisplayName:
+	case davxml.DisplayName:
 		return c.displayName(x)
-	case propOwner:
+	case davxml.Owner:
 		if owned && x != nil {
 			x.hrefIn(name, principalHref(c.owner))
 		}
 		return owned
-	case propPrincipalURL, propHomeSet:
+	case davxml.PrincipalURL, davxml.HomeSet:
 		ok := c.kind == kindPrincipal
 		if ok && x != nil {
 			href := principalHref(c.owner)
-			if name == propHomeSet {
+			if name == davxml.HomeSet {
 				href = homeHref(c.owner)
 			}
 			x.hrefIn(name, href)
@@ -127,22 +105,22 @@ func (c *collection) prop(x *xmlWriter, name xml.Name) bool {
 		return false
 	}
 	switch name {
-	case propDescription:
+	case davxml.Description:
 		if x != nil {
 			x.element(name, c.book.description)
 		}
-	case propSyncToken, propCTag:
+	case davxml.SyncToken, davxml.CTag:
 		if x != nil {
 			x.element(name, c.token)
 		}
-	case propSupportedData:
+	case davxml.SupportedAddressData:
 		if x != nil {
 			x.open(name)
 			x.raw(`<card:address-data-type content-type="text/vcard" version="3.0"/>` +
 				`<card:address-data-type content-type="text/vcard" version="4.0"/>`)
 			x.close(name)
 		}
-	case propMaxResourceSize:
+	case davxml.MaxResourceSize:
 		if x != nil {
 			x.element(name, strconv.FormatInt(c.maxSize, 10))
 		}
@@ -168,7 +146,7 @@ func (c *collection) displayName(x *xmlWriter) bool {
 		return false
 	}
 	if x != nil {
-		x.element(propDisplayName, name)
+		x.element(davxml.DisplayName, name)
 	}
 	return true
 }
@@ -180,34 +158,34 @@ type object struct {
 	user string
 }
 
-var objectAllProps = []xml.Name{propResourceType, propGetETag, propGetContentType, propGetContentLength, propGetLastModified}
+var objectAllProps = []xml.Name{davxml.ResourceType, davxml.GetETag, davxml.GetContentType, davxml.GetContentLength, davxml.GetLastModified}
 
 func (o *object) allProps() []xml.Name { return objectAllProps }
 
 func (o *object) prop(x *xmlWriter, name xml.Name) bool {
 	if x == nil {
 		switch name {
-		case propResourceType, propGetETag, propGetContentType, propGetContentLength, propGetLastModified, propCurrentUser:
+		case davxml.ResourceType, davxml.GetETag, davxml.GetContentType, davxml.GetContentLength, davxml.GetLastModified, davxml.CurrentUserPrincipal:
 			return true
-		case propAddressData:
+		case davxml.AddressData:
 			return o.data != nil
 		}
 		return false
 	}
 	switch name {
-	case propResourceType:
+	case davxml.ResourceType:
 		x.empty(name)
-	case propGetETag:
+	case davxml.GetETag:
 		x.element(name, o.m.etag)
-	case propGetContentType:
+	case davxml.GetContentType:
 		x.element(name, vcardContentType)
-	case propGetContentLength:
+	case davxml.GetContentLength:
 		x.element(name, strconv.FormatInt(o.m.size, 10))
-	case propGetLastModified:
+	case davxml.GetLastModified:
 		x.element(name, o.m.modified.Format(http.TimeFormat))
-	case propCurrentUser:
+	case davxml.CurrentUserPrincipal:
 		x.hrefIn(name, principalHref(o.user))
-	case propAddressData:
+	case davxml.AddressData:
 		x.open(name)
 		x.textBytes(o.data)
 		x.close(name)

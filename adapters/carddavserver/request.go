@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // Limits on a request body of XML, beyond its size: nesting (the deepest request, a query filter, is seven
@@ -166,7 +168,7 @@ func parseProps(root *node) (propRequest, error) {
 	default:
 		p.all = true
 	}
-	p.addressData = p.wants(propAddressData)
+	p.addressData = p.wants(davxml.AddressData)
 	return p, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/contactsync/contactsync/adapters/internal/davxml"
 )
 
 // prefixes are the namespace prefixes every response declares on its root element.
@@ -134,7 +136,7 @@ func (x *xmlWriter) element(n xml.Name, text string) {
 // href writes <d:href>path</d:href> inside an element.
 func (x *xmlWriter) hrefIn(n xml.Name, href string) {
 	x.open(n)
-	x.element(davHref, href)
+	x.element(davxml.Href, href)
 	x.close(n)
 }
 
