@@ -18,7 +18,7 @@ type header struct {
 // parseHeader reads group, name and parameters. Quoted parameter values
 // may hold ';' and ':'; a line whose quotes never close is read again with
 // quotes taken literally, so one stray '"' costs nothing.
-func parseHeader(text []byte) *header {
+func parseHeader(text []byte) header {
 	h := parseHeaderQuotes(text, true)
 	if h.colon < 0 && bytes.IndexByte(text, '"') >= 0 {
 		h = parseHeaderQuotes(text, false)
@@ -39,8 +39,8 @@ func parseHeader(text []byte) *header {
 	return h
 }
 
-func parseHeaderQuotes(text []byte, quotes bool) *header {
-	h := &header{colon: -1}
+func parseHeaderQuotes(text []byte, quotes bool) header {
+	h := header{colon: -1}
 	i := bytes.IndexAny(text, ";:")
 	if i < 0 {
 		i = len(text)

@@ -14,7 +14,7 @@ type physLine struct{ start, end, next int }
 // splitLines cuts data into physical lines. CRLF, LF, CR alone and the
 // CR CR LF that some iOS exports write each end one line.
 func splitLines(data []byte) []physLine {
-	var lines []physLine
+	lines := make([]physLine, 0, bytes.Count(data, []byte("\n"))+1)
 	start := 0
 	for i := 0; i < len(data); i++ {
 		switch data[i] {
@@ -41,6 +41,19 @@ func splitLines(data []byte) []physLine {
 
 var bom = []byte("\xef\xbb\xbf")
 
+// eolString is a line ending as a string, without allocating for the usual ones.
+func eolString(b []byte) string {
+	switch string(b) {
+	case "\r\n":
+		return "\r\n"
+	case "\n":
+		return "\n"
+	case "":
+		return ""
+	}
+	return string(b)
+}
+
 // segKind says how a physical line joins the logical line before it.
 type segKind uint8
 
@@ -66,6 +79,21 @@ type parser struct {
 	cardNo int
 	open   int // cards begun and not yet ended, for recovery
 	errs   []error
+	// spans and props are reused from card to card (a nested card, read while its outer card holds them,
+	// takes fresh ones); slab hands out Property structs a block at a time.
+	spans []propSpan
+	props []*Property
+	slab  []Property
+}
+
+// newProperty returns a zeroed Property from the current block. A block is shared by the cards parsed
+// from it and stays alive while any of its properties does.
+func (p *parser) newProperty() *Property {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]Property, 0, 256)
+	}
+	p.slab = p.slab[:len(p.slab)+1]
+	return &p.slab[len(p.slab)-1]
 }
 
 // Parse reads every vCard in data.
@@ -153,6 +181,17 @@ type propSpan struct {
 	start, end int // raw bytes data[start:end]
 	segs       []segment
 	mayBreak   int8 // 0 unknown, 1 yes, -1 no: whether stray lines may continue it
+	// hdr is the header read from exactly segs (as gather left them), when hdrOK.
+	hdr   header
+	hdrOK bool
+}
+
+// header returns the header of the property's unescaped text, reading it once.
+func (p *parser) header(s *propSpan) header {
+	if !s.hdrOK {
+		s.hdr, s.hdrOK = parseHeader(p.join(s.segs, "", false)), true
+	}
+	return s.hdr
 }
 
 // card reads one card starting at the BEGIN:VCARD line p.i.
@@ -162,8 +201,10 @@ func (p *parser) card(cardNo int) (*Card, error) {
 	if bytes.HasPrefix(p.data[bl.start:bl.end], bom) {
 		start += len(bom)
 	}
-	c := &Card{Line: p.i + 1, begin: p.data[start:bl.next], eol: string(p.data[bl.end:bl.next])}
-	var spans []propSpan
+	c := &Card{Line: p.i + 1, begin: p.data[start:bl.next], eol: eolString(p.data[bl.end:bl.next])}
+	spans, props := p.spans[:0], p.props[:0]
+	p.spans, p.props = nil, nil // a nested card takes its own
+	defer func() { p.spans, p.props = spans[:0], props[:0] }()
 	fill := bl.next // start of the filler before the next property
 	p.i++
 	p.open++
@@ -176,6 +217,7 @@ func (p *parser) card(cardNo int) (*Card, error) {
 			c.end = p.data[l.start:l.next]
 			p.i++
 			p.open--
+			c.Props = append(make([]*Property, 0, len(props)), props...)
 			if err := p.decode(c, spans, cardNo); err != nil {
 				return nil, err
 			}
@@ -190,10 +232,12 @@ func (p *parser) card(cardNo int) (*Card, error) {
 			p.i++
 		case p.startsProperty(content):
 			line := p.i
-			segs := p.gather()
+			segs, h, hOK := p.gather()
 			end := p.lines[segs[len(segs)-1].line].next
-			c.Props = append(c.Props, &Property{lead: p.data[fill:l.start], line: line + 1})
-			spans = append(spans, propSpan{start: l.start, end: end, segs: segs})
+			prop := p.newProperty()
+			prop.lead, prop.line = p.data[fill:l.start], line+1
+			props = append(props, prop)
+			spans = append(spans, propSpan{start: l.start, end: end, segs: segs, hdr: h, hdrOK: hOK})
 			fill = end
 		case len(spans) > 0 && spans[len(spans)-1].end == l.start && p.mayBreak(&spans[len(spans)-1]):
 			// A text value broken by a raw newline (Android's ADR with "\\"
@@ -201,6 +245,7 @@ func (p *parser) card(cardNo int) (*Card, error) {
 			// belongs to the property right above it.
 			s := &spans[len(spans)-1]
 			s.segs = append(s.segs, segment{p.i, segStray})
+			s.hdrOK = false // read again from the lines it now has
 			s.end = l.next
 			fill = l.next
 			p.i++
@@ -242,7 +287,7 @@ var noBreak = map[string]bool{"VERSION": true, "UID": true, "REV": true, "PRODID
 func (p *parser) mayBreak(s *propSpan) bool {
 	if s.mayBreak == 0 {
 		s.mayBreak = -1
-		if h := parseHeader(p.join(s.segs, "", false)); h.colon >= 0 && !h.base64 && !noBreak[h.name] {
+		if h := p.header(s); h.colon >= 0 && !h.base64 && !noBreak[h.name] {
 			s.mayBreak = 1
 		}
 	}
@@ -251,9 +296,9 @@ func (p *parser) mayBreak(s *propSpan) bool {
 
 // gather reads the property starting at line p.i with its continuation
 // lines and leaves p.i after them.
-func (p *parser) gather() []segment {
-	segs := []segment{{p.i, segFirst}}
-	var h *header
+func (p *parser) gather() (segs []segment, h header, hOK bool) {
+	segs = []segment{{p.i, segFirst}}
+	hAt := 0 // len(segs) when h was read, 0 before
 	for p.i++; p.i < len(p.lines); p.i++ {
 		l := p.lines[p.i]
 		content := p.data[l.start:l.end]
@@ -264,8 +309,8 @@ func (p *parser) gather() []segment {
 		if isEnd(content) || isBegin(content) {
 			break
 		}
-		if h == nil {
-			h = parseHeader(p.join(segs, "", false))
+		if hAt == 0 {
+			h, hAt = parseHeader(p.join(segs, "", false)), len(segs)
 		}
 		prev := p.lines[segs[len(segs)-1].line]
 		if h.qp && h.colon >= 0 && bytes.HasSuffix(p.data[prev.start:prev.end], []byte("=")) {
@@ -278,12 +323,17 @@ func (p *parser) gather() []segment {
 		}
 		break
 	}
-	return segs
+	return segs, h, hAt == len(segs)
 }
 
 // join builds the logical line from its segments. With qp set, the soft
 // line break "=" before a continuation in the value is dropped.
 func (p *parser) join(segs []segment, ver string, qp bool) []byte {
+	if len(segs) == 1 && segs[0].kind == segFirst {
+		// One line, as most are: its bytes as they are (callers only read them).
+		l := p.lines[segs[0].line]
+		return p.data[l.start:l.end:l.end]
+	}
 	var out []byte
 	var breaks []int // where each continuation joins: len(out) before it
 	for _, s := range segs {
@@ -334,20 +384,16 @@ func (p *parser) join(segs []segment, ver string, qp bool) []byte {
 // decode fills in the properties of a card once all its lines are known:
 // the version (which may come last) decides how values are unescaped.
 func (p *parser) decode(c *Card, spans []propSpan, cardNo int) error {
-	headers := make([]*header, len(spans))
-	for i, s := range spans {
-		headers[i] = parseHeader(p.join(s.segs, "", false))
-	}
 	ver := ""
-	for i, h := range headers {
-		if h.name == "VERSION" && h.colon >= 0 {
+	for i := range spans {
+		if h := p.header(&spans[i]); ver == "" && h.name == "VERSION" && h.colon >= 0 {
 			ver = string(bytes.TrimSpace(p.join(spans[i].segs, "", false)[h.colon+1:]))
-			break
 		}
 	}
-	c.ver = effectiveVersion(ver, headers)
-	for i, s := range spans {
-		h := headers[i]
+	c.ver = effectiveVersion(ver, spans)
+	for i := range spans {
+		s := &spans[i]
+		h := s.hdr
 		prop := c.Props[i]
 		text := p.join(s.segs, c.ver, h.qp)
 		if h.qp {
@@ -356,13 +402,13 @@ func (p *parser) decode(c *Card, spans []propSpan, cardNo int) error {
 		prop.Group, prop.Name, prop.rawName, prop.Params = h.group, h.name, h.rawName, h.params
 		prop.raw = p.data[s.start:s.end]
 		last := p.lines[s.segs[len(s.segs)-1].line]
-		prop.eol = string(p.data[last.end:last.next])
-		prop.dangling = headers[i].qp && bytes.HasSuffix(p.data[last.start:last.end], []byte("="))
+		prop.eol = eolString(p.data[last.end:last.next])
+		prop.dangling = s.hdr.qp && bytes.HasSuffix(p.data[last.start:last.end], []byte("="))
 		prop.ver = c.ver
 		if h.colon < 0 {
 			prop.noColon = true
 		} else {
-			v, err := decodeValue(text[h.colon+1:], h)
+			v, err := decodeValue(text[h.colon+1:], &h)
 			if err != nil {
 				return &ParseError{Card: cardNo, Line: prop.line, Msg: fmt.Sprintf("%s: %v", h.name, err), Err: ErrCharset}
 			}
@@ -376,12 +422,13 @@ func (p *parser) decode(c *Card, spans []propSpan, cardNo int) error {
 
 // effectiveVersion is the version whose escaping rules apply: the declared
 // one, or for a card without VERSION, 2.1 when it uses 2.1-only syntax.
-func effectiveVersion(declared string, headers []*header) string {
+func effectiveVersion(declared string, spans []propSpan) string {
 	switch declared {
 	case "2.1", "3.0", "4.0":
 		return declared
 	}
-	for _, h := range headers {
+	for i := range spans {
+		h := &spans[i].hdr
 		if h.qp {
 			return "2.1"
 		}
