@@ -53,10 +53,9 @@ func (s *Syncer) pull(ctx context.Context, rs remoteState, st *Stats) error {
 // the page's last effects.
 func (s *Syncer) pullSync(ctx context.Context, rs remoteState, st *Stats) error {
 	token := rs.token
-	mirrored, err := s.mirrorCount(ctx)
-	if err != nil {
-		return err
-	}
+	// The guard compares deletions with the mirror as it was before this pull. Counting it costs a scan, so it
+	// is done only when the first page brings deletions or more pages follow, before that page is applied.
+	mirrored := -1
 	var full *fullListing // the members seen so far of a listing from an empty token
 	deletions := 0
 	for {
@@ -89,6 +88,11 @@ func (s *Syncer) pullSync(ctx context.Context, rs remoteState, st *Stats) error 
 			return err
 		}
 		deletions += len(deleted)
+		if mirrored < 0 && (deletions > 0 || page.More) {
+			if mirrored, err = s.mirrorCount(ctx); err != nil {
+				return err
+			}
+		}
 		if err := s.guard(deletions, mirrored); err != nil {
 			return err
 		}
