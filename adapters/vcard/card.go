@@ -25,6 +25,7 @@ type Card struct {
 	// nesting). Their bytes stay part of this card's bytes.
 	Nested []*Card
 
+	src        []byte      // the card's bytes as parsed, BEGIN to END line ending
 	begin, end []byte      // the BEGIN and END lines with their line endings
 	tail       []byte      // filler between the last property and END
 	eol        string      // line ending for lines written anew
@@ -160,18 +161,15 @@ func (c *Card) Modified() bool {
 // original bytes (folding, line ending, parameters, group, order) and only
 // new or changed properties are written afresh.
 func (c *Card) Bytes() []byte {
+	if !c.Modified() && c.src != nil {
+		return bytes.Clone(c.src)
+	}
 	n := len(c.begin) + len(c.tail) + len(c.end)
 	for _, p := range c.Props {
 		n += len(p.lead) + len(p.raw)
 	}
 	buf := make([]byte, 0, n)
 	buf = append(buf, c.begin...)
-	if !c.Modified() {
-		for _, p := range c.Props {
-			buf = append(append(buf, p.lead...), p.raw...)
-		}
-		return append(append(buf, c.tail...), c.end...)
-	}
 	// The reader accepts a few lines only because of what precedes them:
 	// an indented END:VCARD, BEGIN:VCARD or filler line after a line it
 	// could not fold into ("N:x\n!stray\n END:VCARD"), a line after a

@@ -215,6 +215,7 @@ func (p *parser) card(cardNo int) (*Card, error) {
 		case isEnd(content):
 			c.tail = p.data[fill:l.start]
 			c.end = p.data[l.start:l.next]
+			c.src = p.data[start:l.next:l.next]
 			p.i++
 			p.open--
 			c.Props = append(make([]*Property, 0, len(props)), props...)

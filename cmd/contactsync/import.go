@@ -30,6 +30,11 @@ const importBatch = 5000
 // the rest overlaps with the writes.
 const parseChunk = 500
 
+// importHeapLimit is the heap size, beyond the file being imported, below which an import does not collect
+// garbage: it allocates a parsed card per card and keeps little but the file and the batches in flight (tens of
+// MB), so collecting often costs more than the memory it frees. Past the limit the collector runs.
+const importHeapLimit = 128 << 20
+
 // uidNamespace derives a stable ID for cards that have no UID, from their bytes, so importing the same file
 // twice finds the same contacts instead of duplicating them.
 var uidNamespace = uuid.MustParse("6f1e2f3a-7c1d-4c8e-9a57-0e3b8c1d2a44")
@@ -62,8 +67,9 @@ func (c *importCmd) Run(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	defer store.Close()
-	// An import allocates a parsed card per card and keeps little: collecting less often is cheaper.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	// Collect only once the heap nears importHeapLimit past the file (see importFile).
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(importHeapLimit))
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 
 	var sum importSummary
 	for _, name := range files {
@@ -84,6 +90,7 @@ func (c *importCmd) importFile(ctx context.Context, g *globals, store *changelog
 	if err != nil {
 		return err
 	}
+	debug.SetMemoryLimit(importHeapLimit + int64(len(data)))
 	// Parse ahead in pieces on every core while the batches before commit: the parse and the writes cost about
 	// the same, so overlapping them nearly halves an import.
 	chunks, total := splitCards(data, min(c.batch, parseChunk))
