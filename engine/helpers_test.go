@@ -310,10 +310,14 @@ func addProp(name, value string) func(*vcard.Card) {
 func (e *env) converged(devices ...*device) map[string]string {
 	e.t.Helper()
 	want := e.serverCards()
+	radicale := e.srv.Name == "radicale"
+	if radicale {
+		want = canonicalAll(want)
+	}
 	for i, d := range devices {
 		got := d.contacts()
-		if e.srv.Name == "radicale" {
-			got, want = canonicalAll(got), canonicalAll(want)
+		if radicale {
+			got = canonicalAll(got)
 		}
 		if !maps.Equal(got, want) {
 			e.t.Fatalf("device %d differs from the server:\n%s", i, diffMaps(got, want))
