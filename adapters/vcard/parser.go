@@ -90,7 +90,8 @@ type parser struct {
 // from it and stays alive while any of its properties does.
 func (p *parser) newProperty() *Property {
 	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]Property, 0, 256)
+		// No more properties can follow than lines do: a one-card parse takes a small block.
+		p.slab = make([]Property, 0, max(1, min(256, len(p.lines)-p.i)))
 	}
 	p.slab = p.slab[:len(p.slab)+1]
 	return &p.slab[len(p.slab)-1]
