@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"runtime"
 
@@ -68,24 +69,33 @@ type parsedChunk struct {
 	errs  []error
 }
 
-// parseChunks parses the chunks on up to GOMAXPROCS goroutines and returns one channel per chunk, in order,
-// each receiving that chunk's result. Closing done stops starting new parses; parses under way finish into
-// their buffered channels, so no goroutine is left blocked.
-func parseChunks(chunks []chunk, done <-chan struct{}) []chan parsedChunk {
-	results := make([]chan parsedChunk, len(chunks))
-	for i := range results {
-		results[i] = make(chan parsedChunk, 1)
+// chunkParser parses chunks on up to GOMAXPROCS goroutines, at most ahead chunks beyond the one the caller
+// takes next, so a file of any size never sits parsed in memory at once.
+type chunkParser struct {
+	results []chan parsedChunk
+	window  chan struct{} // a slot per chunk parsing or parsed and not yet taken
+	next    int
+}
+
+// parseChunks starts parsing chunks in order. Closing done stops starting new parses; parses under way finish
+// into their buffered channels, so no goroutine is left blocked.
+func parseChunks(chunks []chunk, ahead int, done <-chan struct{}) *chunkParser {
+	p := &chunkParser{results: make([]chan parsedChunk, len(chunks)), window: make(chan struct{}, max(1, ahead))}
+	for i := range p.results {
+		p.results[i] = make(chan parsedChunk, 1)
 	}
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	cores := make(chan struct{}, runtime.GOMAXPROCS(0))
 	go func() {
 		for i, ch := range chunks {
-			select {
-			case sem <- struct{}{}:
-			case <-done:
-				return
+			for _, sem := range []chan struct{}{p.window, cores} {
+				select {
+				case sem <- struct{}{}:
+				case <-done:
+					return
+				}
 			}
 			go func() {
-				defer func() { <-sem }()
+				defer func() { <-cores }()
 				cards, err := vcard.Parse(ch.data)
 				shiftLines(cards, ch.linesBefore)
 				errs := parseErrors(err)
@@ -98,11 +108,26 @@ func parseChunks(chunks []chunk, done <-chan struct{}) []chan parsedChunk {
 						}
 					}
 				}
-				results[i] <- parsedChunk{cards: cards, errs: errs}
+				p.results[i] <- parsedChunk{cards: cards, errs: errs}
 			}()
 		}
 	}()
-	return results
+	return p
+}
+
+// take returns the next chunk's result, in order, and lets one more chunk start; false when none is left.
+func (p *chunkParser) take(ctx context.Context) (parsedChunk, bool, error) {
+	if p.next == len(p.results) {
+		return parsedChunk{}, false, nil
+	}
+	select {
+	case r := <-p.results[p.next]:
+		p.next++
+		<-p.window
+		return r, true, nil
+	case <-ctx.Done():
+		return parsedChunk{}, false, ctx.Err()
+	}
 }
 
 // shiftLines makes the line numbers of cards parsed from a chunk count from the start of the whole file.

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/bench"
@@ -36,8 +38,16 @@ func TestParseInChunksMatchesWholeFile(t *testing.T) {
 			chunks, _ := splitCards(data, n)
 			var got []parsedChunk
 			done := make(chan struct{})
-			for _, r := range parseChunks(chunks, done) {
-				got = append(got, <-r)
+			parsed := parseChunks(chunks, 2, done)
+			for {
+				r, ok, err := parsed.take(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					break
+				}
+				got = append(got, r)
 			}
 			close(done)
 			var cards []*vcard.Card
@@ -62,4 +72,42 @@ func describe(cards []*vcard.Card, errs []error) string {
 		fmt.Fprintf(&b, "{%v}", e)
 	}
 	return b.String()
+}
+
+// The parse runs at most `ahead` chunks beyond what the import took, so a large file is never parsed whole
+// into memory while the batches commit.
+func TestParseChunksStaysAhead(t *testing.T) {
+	var data []byte
+	for i := range 40 {
+		data = append(data, fmt.Sprintf("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u%d\r\nFN:N %d\r\nEND:VCARD\r\n", i, i)...)
+	}
+	chunks, _ := splitCards(data, 2)
+	done := make(chan struct{})
+	defer close(done)
+	p := parseChunks(chunks, 3, done)
+	filled := func() int {
+		n := 0
+		for _, r := range p.results {
+			n += len(r)
+		}
+		return n
+	}
+	waitFor := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for filled() < want && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // room for a parse the window should not have let start
+		if got := filled(); got != want {
+			t.Fatalf("%d chunks parsed and not taken; want %d", got, want)
+		}
+	}
+	waitFor(3)
+	for range 2 {
+		if _, ok, err := p.take(context.Background()); !ok || err != nil {
+			t.Fatalf("take: %v, %v", ok, err)
+		}
+	}
+	waitFor(3)
 }

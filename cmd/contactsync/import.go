@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/google/uuid"
@@ -19,6 +20,8 @@ import (
 type importCmd struct {
 	batch  int
 	source string
+	// memLimit is the process's memory limit before the import (GOMEMLIMIT, or none).
+	memLimit int64
 }
 
 // importBatch is the default number of cards per transaction. Each commit costs an fsync of the write-ahead log
@@ -67,8 +70,10 @@ func (c *importCmd) Run(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	defer store.Close()
-	// Collect only once the heap nears importHeapLimit past the file (see importFile).
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(importHeapLimit))
+	// Collect only once the heap nears importHeapLimit past the file (see importFile), or the limit the user
+	// set if that is lower.
+	c.memLimit = debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(c.memLimit)
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 
 	var sum importSummary
@@ -90,7 +95,7 @@ func (c *importCmd) importFile(ctx context.Context, g *globals, store *changelog
 	if err != nil {
 		return err
 	}
-	debug.SetMemoryLimit(importHeapLimit + int64(len(data)))
+	debug.SetMemoryLimit(min(importHeapLimit+int64(len(data)), c.memLimit)) // never above the user's GOMEMLIMIT
 	// Parse ahead in pieces on every core while the batches before commit: the parse and the writes cost about
 	// the same, so overlapping them nearly halves an import.
 	chunks, total := splitCards(data, min(c.batch, parseChunk))
@@ -109,12 +114,15 @@ func (c *importCmd) importFile(ctx context.Context, g *globals, store *changelog
 		pending = pending[:0]
 		return nil
 	}
-	for _, result := range parseChunks(chunks, done) {
-		var r parsedChunk
-		select {
-		case r = <-result:
-		case <-ctx.Done():
-			return ctx.Err()
+	// Parse up to a batch beyond the one being filled: enough to keep every core busy while a batch commits.
+	parsed := parseChunks(chunks, runtime.GOMAXPROCS(0)+(c.batch+parseChunk-1)/parseChunk, done)
+	for {
+		r, ok, err := parsed.take(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
 		}
 		for _, e := range r.errs {
 			sum.rejected = append(sum.rejected, fmt.Sprintf("%s: %v", name, e))
