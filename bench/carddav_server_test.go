@@ -12,8 +12,7 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
-	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
-	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
+	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
 )
 
 // benchServer is one running CardDAV server the comparison creates fresh address books on, so every contender
@@ -32,22 +31,15 @@ type benchServer struct {
 // startServer starts the named server ("embedded", "radicale" or "xandikos") for the benchmark's lifetime.
 func startServer(b *testing.B, name string) *benchServer {
 	b.Helper()
-	s := &benchServer{name: name}
-	var book string
-	switch name {
-	case "embedded":
-		srv := carddavservertest.Start(b)
-		s.user, s.password, book, s.admin = srv.Username, srv.Password, srv.AddressBookURL, srv.Client(b)
-	case "radicale", "xandikos":
-		srv := carddavtest.Start(b, name)
-		s.user, s.password, book, s.admin = srv.Username, srv.Password, srv.AddressBookURL, srv.Client(b)
+	srv := servermatrix.Start(b, name)
+	s := &benchServer{name: name, user: srv.Username, password: srv.Password, admin: srv.Client(b)}
+	book := srv.AddressBookURL
+	if name != "embedded" {
 		pid, err := processWithArg(srv.Dir)
 		if err != nil {
 			b.Fatalf("%s: %v", name, err)
 		}
 		s.pid = pid
-	default:
-		b.Fatalf("unknown server %q (embedded, radicale, xandikos)", name)
 	}
 	s.home = book[:strings.LastIndex(strings.TrimSuffix(book, "/"), "/")+1]
 	return s

@@ -14,8 +14,7 @@ import (
 	"testing"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
-	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
-	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
+	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/changelog"
 	"github.com/contactsync/contactsync/engine"
@@ -23,36 +22,11 @@ import (
 
 const remoteName = "srv"
 
-// serverNames is the matrix every scenario runs against: the embedded server and Debian's Radicale and
-// Xandikos.
-var serverNames = append([]string{"embedded"}, carddavtest.Names...)
-
-// testServer is one running server of the matrix, whichever package started it.
-type testServer struct {
-	Name, URL, Username, AddressBookURL string
-	Client                              func(t testing.TB, opts ...carddav.Option) *carddav.Client
-	Options                             func() []carddav.Option
-}
-
-// startServer starts the named server of the matrix for t.
-func startServer(t *testing.T, name string) *testServer {
-	t.Helper()
-	// Registered after the server's own cleanup, so it runs first: a connection the client dialed and never
-	// used would hold the server's graceful stop until Go counts it idle (5 s).
-	defer t.Cleanup(http.DefaultTransport.(*http.Transport).CloseIdleConnections)
-	if name == "embedded" {
-		s := carddavservertest.Start(t)
-		return &testServer{Name: s.Name, URL: s.URL, Username: s.Username, AddressBookURL: s.AddressBookURL, Client: s.Client, Options: s.Options}
-	}
-	s := carddavtest.Start(t, name)
-	return &testServer{Name: s.Name, URL: s.URL, Username: s.Username, AddressBookURL: s.AddressBookURL, Client: s.Client, Options: s.Options}
-}
-
 // env is one test case's world: a real server, a fresh address book on it, and a plain client standing for
 // another CardDAV client (another phone, Evolution …) writing to the same address book.
 type env struct {
 	t     *testing.T
-	srv   *testServer
+	srv   *servermatrix.Server
 	ab    string
 	other *carddav.Client
 }
@@ -60,7 +34,7 @@ type env struct {
 var bookSeq atomic.Int64
 
 // newEnv creates a fresh address book on srv, next to the one the harness made.
-func newEnv(t *testing.T, srv *testServer) *env {
+func newEnv(t *testing.T, srv *servermatrix.Server) *env {
 	t.Helper()
 	u, err := url.Parse(srv.AddressBookURL)
 	if err != nil {

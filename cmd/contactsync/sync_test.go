@@ -4,44 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/contactsync/contactsync/adapters/carddav"
-	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
-	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
+	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
 	"github.com/contactsync/contactsync/bench"
 	"github.com/contactsync/contactsync/engine"
 )
 
-// syncServerNames are the servers the sync commands are tested against: the embedded server and Debian's
-// Radicale and Xandikos.
-var syncServerNames = append([]string{"embedded"}, carddavtest.Names...)
-
-// syncServer is one running server, whichever package started it.
-type syncServer struct {
-	Name, URL, Username, Password, AddressBookURL string
-	Client                                        func(t testing.TB, opts ...carddav.Option) *carddav.Client
-}
-
-func startSyncServer(t *testing.T, name string) *syncServer {
-	t.Helper()
-	// Registered after the server's own cleanup, so it runs first: a connection the client dialed and never
-	// used would hold the server's graceful stop until Go counts it idle (5 s).
-	defer t.Cleanup(http.DefaultTransport.(*http.Transport).CloseIdleConnections)
-	if name == "embedded" {
-		s := carddavservertest.Start(t)
-		return &syncServer{Name: s.Name, URL: s.URL, Username: s.Username, Password: s.Password, AddressBookURL: s.AddressBookURL, Client: s.Client}
-	}
-	s := carddavtest.Start(t, name)
-	return &syncServer{Name: s.Name, URL: s.URL, Username: s.Username, Password: s.Password, AddressBookURL: s.AddressBookURL, Client: s.Client}
-}
-
 // addRemote runs `remote add` for srv under name, with a password file when the server has auth.
-func (c *cli) addRemote(srv *syncServer, name string) {
+func (c *cli) addRemote(srv *servermatrix.Server, name string) {
 	c.t.Helper()
 	args := []string{"remote", "add", name, "--url", srv.URL, "--addressbook", srv.AddressBookURL}
 	if srv.Username != "" {
@@ -57,9 +31,9 @@ func (c *cli) addRemote(srv *syncServer, name string) {
 }
 
 func TestRemoteSyncStatus(t *testing.T) {
-	for _, name := range syncServerNames {
+	for _, name := range servermatrix.Names {
 		t.Run(name, func(t *testing.T) {
-			srv := startSyncServer(t, name)
+			srv := servermatrix.Start(t, name)
 			c := newCLI(t)
 			c.addRemote(srv, "home")
 			if _, _, err := c.run("", "remote", "add", "home", "--url", srv.URL, "--addressbook", srv.AddressBookURL); err == nil {
@@ -181,7 +155,7 @@ func TestSyncUsageErrors(t *testing.T) {
 // TestRemotePasswd: a wrong password stops the remote (401, no retry with it); `remote passwd` with the right
 // one makes it sync again.
 func TestRemotePasswd(t *testing.T) {
-	srv := startSyncServer(t, "embedded")
+	srv := servermatrix.Start(t, "embedded")
 	c := newCLI(t)
 	c.addRemote(srv, "home")
 	writePW := func(pw string) string {
