@@ -153,6 +153,17 @@ func (d *device) get(id string) string {
 	return string(c.Data)
 }
 
+// setToken replaces the remote's saved sync token, as a server that forgot the real one would make it.
+func (d *device) setToken(token string) {
+	d.t.Helper()
+	if err := d.store.Update(context.Background(), func(tx *changelog.Tx) error {
+		_, err := tx.Exec(`UPDATE engine_remotes SET sync_token = ? WHERE name = ?`, token, remoteName)
+		return err
+	}); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
 func (d *device) status() engine.RemoteStatus {
 	d.t.Helper()
 	all, err := engine.Status(context.Background(), d.store)

@@ -209,12 +209,7 @@ func testResyncByQuery(t *testing.T, e *env) {
 	a.sync()
 	b.edit(ids[0], addProp("EMAIL", "from-b@example.com"))
 	b.edit(ids[1], addProp("EMAIL", "only-b@example.com"))
-	if err := b.store.Update(context.Background(), func(tx *changelog.Tx) error {
-		_, err := tx.Exec(`UPDATE engine_remotes SET sync_token = ? WHERE name = ?`, invalidToken(e), remoteName)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	b.setToken(invalidToken(e))
 	if st := b.sync(); st.Downloaded != 7 || st.Merged != 1 || st.Uploaded != 2 || queries != 2 {
 		t.Fatalf("resync: %+v with %d queries in all; want 7 downloaded, 1 merged, 2 uploaded, by a second query", st, queries)
 	}
@@ -448,12 +443,7 @@ func testInvalidToken(t *testing.T, e *env) {
 	importCards(t, a, 5)
 	a.sync()
 	e.put("while-away.vcf", card("while-away", "Arrived Meanwhile"))
-	if err := a.store.Update(context.Background(), func(tx *changelog.Tx) error {
-		_, err := tx.Exec(`UPDATE engine_remotes SET sync_token = ? WHERE name = ?`, invalidToken(e), remoteName)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	a.setToken(invalidToken(e))
 	st := a.sync()
 	if st.Downloaded != 1 {
 		t.Fatalf("full resync: %+v, want exactly the one new contact downloaded", st)
