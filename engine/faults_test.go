@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -77,18 +75,7 @@ func testLostResponse(t *testing.T, e *env) {
 	a := e.device(engine.WithClock(clk))
 	a.add(card("lost-answer", "Lost Answer"))
 	cut := false
-	a.tr.reset(func(req *http.Request) (*http.Response, error) {
-		if req.Method == http.MethodPut && !cut {
-			cut = true
-			resp, err := http.DefaultTransport.RoundTrip(req)
-			if err != nil {
-				return nil, err
-			}
-			resp.Body.Close()
-			return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
-		}
-		return nil, nil
-	})
+	a.tr.reset(resetAfterWrite(&cut, func(req *http.Request) bool { return req.Method == http.MethodPut }))
 	a.sync()
 	if !cut {
 		t.Fatal("fault never injected")

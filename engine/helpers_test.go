@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
@@ -380,6 +382,24 @@ func (tr *transport) count() int {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	return tr.n
+}
+
+// resetAfterWrite is a transport hook for the first request that match accepts: the server receives and applies
+// it, then the connection is reset before the answer arrives, as a dropped network does. *cut records that it
+// happened.
+func resetAfterWrite(cut *bool, match func(*http.Request) bool) func(*http.Request) (*http.Response, error) {
+	return func(req *http.Request) (*http.Response, error) {
+		if *cut || !match(req) {
+			return nil, nil
+		}
+		*cut = true
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			return nil, err
+		}
+		resp.Body.Close()
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	}
 }
 
 func (tr *transport) reset(hook func(*http.Request) (*http.Response, error)) {

@@ -3,12 +3,10 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -165,18 +163,9 @@ func testPreconditionAfterReset(t *testing.T, e *env) {
 	a.edit(ids[0], set("TITLE", "After Reset"))
 	before := a.get(ids[0])
 	cut := false
-	a.tr.reset(func(req *http.Request) (*http.Response, error) {
-		if req.Method == http.MethodPut && req.Header.Get("If-Match") != "" && !cut {
-			cut = true
-			resp, err := http.DefaultTransport.RoundTrip(req)
-			if err != nil {
-				return nil, err
-			}
-			resp.Body.Close()
-			return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
-		}
-		return nil, nil
-	})
+	a.tr.reset(resetAfterWrite(&cut, func(req *http.Request) bool {
+		return req.Method == http.MethodPut && req.Header.Get("If-Match") != ""
+	}))
 	st := a.sync()
 	if !cut {
 		t.Fatal("fault never injected")
