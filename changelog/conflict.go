@@ -31,6 +31,9 @@ type Conflict struct {
 // RecordConflict keeps a conflict in this transaction, so it commits with the merge that produced it. Recording
 // a conflict whose ID is already kept changes nothing.
 func (t *Tx) RecordConflict(c Conflict) error {
+	if err := t.usable(); err != nil {
+		return fmt.Errorf("changelog: record conflict: %w", err)
+	}
 	if c.ID == "" || c.ContactID == "" {
 		return fmt.Errorf("changelog: record conflict: %w: empty ID or contact ID", ErrInvalid)
 	}
@@ -48,6 +51,9 @@ func (t *Tx) RecordConflict(c Conflict) error {
 // ResolveConflict marks a conflict resolved by this transaction's last change (the caller writes the resolving
 // edit first, through the same Tx, so the resolution is itself a change in the log).
 func (t *Tx) ResolveConflict(id, resolution string) error {
+	if err := t.usable(); err != nil {
+		return fmt.Errorf("changelog: resolve conflict: %w", err)
+	}
 	res, err := t.tx.ExecContext(t.ctx, `UPDATE conflicts SET resolved_rev = ?, resolution = ? WHERE id = ? AND resolved_rev = 0`,
 		int64(t.last), resolution, id)
 	if err != nil {

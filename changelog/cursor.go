@@ -22,6 +22,9 @@ func validateCursorName(name string) error {
 // consumer applied. rev may be any revision up to [Tx.LastRevision] (a cursor may move back, to replay); a
 // higher one fails with [ErrFutureRevision].
 func (t *Tx) SetCursor(name string, rev uint64) error {
+	if err := t.usable(); err != nil {
+		return fmt.Errorf("changelog: set cursor: %w", err)
+	}
 	if err := validateCursorName(name); err != nil {
 		return fmt.Errorf("changelog: set cursor: %w", err)
 	}
@@ -44,6 +47,9 @@ func (t *Tx) Cursor(name string) (uint64, error) { return cursor(t.ctx, t.tx, na
 // DeleteCursor forgets the named cursor, so it no longer holds back Trim. It fails with [ErrNotFound] if there is
 // no such cursor.
 func (t *Tx) DeleteCursor(name string) error {
+	if err := t.usable(); err != nil {
+		return fmt.Errorf("changelog: delete cursor: %w", err)
+	}
 	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM cursors WHERE name = ?`, name)
 	if err != nil {
 		return fmt.Errorf("changelog: delete cursor %q: %w", name, t.fail(err))

@@ -13,6 +13,8 @@ var (
 	// ErrInvalid reports an argument the store refuses: an empty contact ID or vCard, a malformed origin, a bad
 	// option or migration file.
 	ErrInvalid = errors.New("invalid argument")
+	// ErrReadOnly reports a change attempted through the Tx of [Store.View].
+	ErrReadOnly = errors.New("read-only transaction")
 	// ErrClosed reports a call on a closed store.
 	ErrClosed = errors.New("store is closed")
 	// ErrSchemaTooNew reports a database written by a newer version of the program, whose schema this code does

@@ -11,7 +11,8 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// Tx is one write transaction, handed to the callback of [Store.Update]. Its mutations each take the next
+// Tx is one transaction, handed to the callback of [Store.Update] (a write transaction) or [Store.View] (a read
+// transaction, whose changes fail with [ErrReadOnly]). Its mutations each take the next
 // revision; everything done through it (contacts, log, cursors, and the caller's own tables through Exec)
 // commits together or not at all. A Tx must not be used after the callback returns, nor from other goroutines.
 type Tx struct {
@@ -31,6 +32,8 @@ type Tx struct {
 	// stmts holds the statements of this transaction's changes, prepared once: an import makes thousands of
 	// the same few statements, and preparing each anew costs as much as running it.
 	stmts map[string]*sql.Stmt
+	// readOnly marks the Tx of a View.
+	readOnly bool
 }
 
 // exec runs one of the store's own statements through a statement prepared once per transaction (database/sql
@@ -142,6 +145,70 @@ func (s *Store) update(ctx context.Context, fn func(*Tx) error) error {
 		s.notify.broadcast()
 	}
 	return nil
+}
+
+// View runs fn in one read transaction: everything fn reads through the Tx (contacts, cursors, conflicts, the
+// caller's own tables) comes from one consistent snapshot of the last committed state, and a View never waits
+// for a writer nor holds one up. The Tx refuses every change with [ErrReadOnly]. fn's error is returned as is.
+func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
+	if err := s.gate.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+	sqlTx, err := s.readers.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("changelog: begin read: %w", err)
+	}
+	defer func() { _ = sqlTx.Rollback() }() // a read has nothing to keep
+	t := &Tx{ctx: ctx, tx: sqlTx, clock: s.clock, readOnly: true}
+	var last int64
+	// The first read starts the snapshot: everything fn reads is as of this revision.
+	if err := sqlTx.QueryRowContext(ctx, `SELECT
+		(SELECT value FROM meta WHERE key = 'last_rev'),
+		(SELECT value FROM meta WHERE key = 'contacts')`).Scan(&last, &t.count); err != nil {
+		return fmt.Errorf("changelog: begin read: %w", err)
+	}
+	t.start, t.last = uint64(last), uint64(last)
+	return fn(t)
+}
+
+// Missing returns, in their order, those of ids that name no contact as this transaction sees it.
+func (t *Tx) Missing(ids []string) ([]string, error) {
+	if err := t.flush(); err != nil {
+		return nil, fmt.Errorf("changelog: %w", err)
+	}
+	var missing []string
+	const chunk = 500 // well under SQLite's limit on bound parameters
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM contacts WHERE id IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("changelog: missing: %w", err)
+		}
+		found := make(map[string]bool, len(part))
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("changelog: missing: %w", err)
+			}
+			found[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("changelog: missing: %w", err)
+		}
+		for _, id := range part {
+			if !found[id] {
+				missing = append(missing, id)
+			}
+		}
+	}
+	return missing, nil
 }
 
 // LastRevision is the newest revision, counting the changes made so far in this transaction.
@@ -315,6 +382,9 @@ func (t *Tx) fail(err error) error {
 }
 
 func (t *Tx) usable() error {
+	if t.readOnly {
+		return ErrReadOnly
+	}
 	if t.broken != nil {
 		return fmt.Errorf("transaction failed earlier: %w", t.broken)
 	}
