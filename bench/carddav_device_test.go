@@ -70,7 +70,7 @@ func (d *device) engineSync(ctx context.Context) (engine.Stats, time.Duration, e
 		return engine.Stats{}, 0, err
 	}
 	defer store.Close()
-	meter := engine.NewMeter(&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }})
+	meter := carddav.NewMeter(&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }})
 	opts := []carddav.Option{carddav.WithUserAgent("contactsync"), carddav.WithHTTPClient(meter)}
 	if d.user != "" {
 		opts = append(opts, carddav.WithBasicAuth(d.user, d.password))
@@ -79,7 +79,7 @@ func (d *device) engineSync(ctx context.Context) (engine.Stats, time.Duration, e
 	if err != nil {
 		return engine.Stats{}, 0, err
 	}
-	s, err := engine.NewSyncer(ctx, store, remoteName, client, engine.WithMeter(meter))
+	s, err := engine.NewSyncer(ctx, store, remoteName, client.Collection(d.abURL), engine.WithMeter(meter))
 	if err != nil {
 		return engine.Stats{}, 0, err
 	}

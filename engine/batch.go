@@ -19,17 +19,17 @@ type batch struct {
 func (s *Syncer) commit(ctx context.Context, b *batch, fn func(*changelog.Tx) error) error {
 	err := s.store.Update(ctx, func(tx *changelog.Tx) error {
 		for _, m := range b.puts {
-			if err := putMirror(tx, s.name, m); err != nil {
+			if err := s.ledger(tx).putMirror(m); err != nil {
 				return err
 			}
 		}
 		for _, id := range b.dels {
-			if err := deleteMirror(tx, s.name, id); err != nil {
+			if err := s.ledger(tx).deleteMirror(id); err != nil {
 				return err
 			}
 		}
 		for _, id := range b.resolved {
-			if err := clearAside(tx, s.name, asidePush, id); err != nil {
+			if err := s.ledger(tx).clearAside(asidePush, id); err != nil {
 				return err
 			}
 		}

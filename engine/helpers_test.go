@@ -74,18 +74,18 @@ func (e *env) deviceWith(wrap func(engine.Remote) engine.Remote, opts ...engine.
 	}
 	t.Cleanup(func() { store.Close() })
 	ctx := context.Background()
-	if err := engine.AddRemote(ctx, store, engine.RemoteConfig{Name: remoteName, Endpoint: e.srv.URL, AddressBook: e.ab, Username: e.srv.Username}); err != nil {
+	if err := engine.AddRemote(ctx, store, engine.RemoteConfig{Name: remoteName, Endpoint: e.srv.URL, Kind: engine.KindCardDAV, Collection: e.ab, Username: e.srv.Username}); err != nil {
 		t.Fatal(err)
 	}
 	tr := &transport{}
-	meter := engine.NewMeter(tr.client())
+	meter := carddav.NewMeter(tr.client())
 	client, err := carddav.New(e.srv.URL, append(e.srv.Options(), carddav.WithHTTPClient(meter))...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var remote engine.Remote = client
+	var remote engine.Remote = client.Collection(e.ab)
 	if wrap != nil {
-		remote = wrap(client)
+		remote = wrap(remote)
 	}
 	s, err := engine.NewSyncer(ctx, store, remoteName, remote, append([]engine.Option{engine.WithMeter(meter)}, opts...)...)
 	if err != nil {

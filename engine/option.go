@@ -16,7 +16,7 @@ type config struct {
 	random          func() float64
 	logger          *slog.Logger
 	allowMassDelete bool
-	meter           *Meter
+	meter           Meter
 	progress        func(Progress)
 	maxAttempts     int
 	maxRetryWait    time.Duration
@@ -113,8 +113,14 @@ func AllowMassDeletion(allow bool) Option {
 	return func(c *config) error { c.allowMassDelete = allow; return nil }
 }
 
-// WithMeter reports the requests and bytes counted by m (the HTTP client's Meter) in each Stats.
-func WithMeter(m *Meter) Option {
+// Meter counts the requests a Remote sends and the bytes it moves (carddav.Meter does, for an HTTP client).
+type Meter interface {
+	Requests() int64
+	Bytes() int64
+}
+
+// WithMeter reports the requests and bytes counted by m in each Stats.
+func WithMeter(m Meter) Option {
 	return func(c *config) error { c.meter = m; return nil }
 }
 

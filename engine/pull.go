@@ -8,8 +8,8 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/contactsync/contactsync/adapters/carddav"
 	"github.com/contactsync/contactsync/changelog"
+	"github.com/contactsync/contactsync/engine/storage"
 )
 
 // Mass deletion guard: a pull may not delete every one of more than one synced contact, nor more than half of
@@ -21,30 +21,27 @@ const guardMinMirrored = 10
 func (s *Syncer) pull(ctx context.Context, rs remoteState, st *Stats) error {
 	if !rs.listing {
 		err := s.pullSync(ctx, rs, st)
-		if !errors.Is(err, carddav.ErrNotSupported) {
+		if !errors.Is(err, storage.ErrNotSupported) {
 			if err != nil {
-				return fmt.Errorf("engine: pull from %s: %w", s.name, err)
+				return fmt.Errorf("pull from %s: %w", s.name, err)
 			}
 			return nil
 		}
 		s.cfg.logger.Info("server has no sync-collection; listing ETags instead", "remote", s.name)
-		if err := s.store.Update(ctx, func(tx *changelog.Tx) error {
-			_, err := tx.Exec(`UPDATE engine_remotes SET listing = 1, sync_token = '' WHERE name = ?`, s.name)
-			return err
-		}); err != nil {
-			return fmt.Errorf("engine: pull from %s: %w", s.name, err)
+		if err := s.store.Update(ctx, func(tx *changelog.Tx) error { return s.ledger(tx).useListing() }); err != nil {
+			return fmt.Errorf("pull from %s: %w", s.name, err)
 		}
 	}
-	var listing *carddav.Listing
+	var listing *storage.Listing
 	err := s.call(ctx, st, "list", func() (err error) {
-		listing, err = s.remote.ListETags(ctx, rs.AddressBook)
+		listing, err = s.remote.List(ctx)
 		return err
 	})
 	if err == nil {
 		err = s.reconcile(ctx, rs, listing.Members, listing.Rejected, nil, st)
 	}
 	if err != nil {
-		return fmt.Errorf("engine: pull from %s: %w", s.name, err)
+		return fmt.Errorf("pull from %s: %w", s.name, err)
 	}
 	return nil
 }
@@ -59,12 +56,12 @@ func (s *Syncer) pullSync(ctx context.Context, rs remoteState, st *Stats) error 
 	var full *fullListing // the members seen so far of a listing from an empty token
 	deletions := 0
 	for {
-		var page *carddav.SyncPage
+		var page *storage.Page
 		err := s.call(ctx, st, "sync-collection", func() (err error) {
-			page, err = s.remote.SyncCollection(ctx, rs.AddressBook, token, 0)
+			page, err = s.remote.Changes(ctx, token)
 			return err
 		})
-		if errors.Is(err, carddav.ErrInvalidSyncToken) && token != "" {
+		if errors.Is(err, storage.ErrInvalidToken) && token != "" {
 			s.cfg.logger.Info("sync token no longer valid; full resync", "remote", s.name)
 			token, full, deletions = "", nil, 0
 			continue
@@ -73,7 +70,7 @@ func (s *Syncer) pullSync(ctx context.Context, rs remoteState, st *Stats) error 
 			return err
 		}
 		if token == "" && full == nil {
-			full = &fullListing{etags: make(map[string]carddav.ETag)}
+			full = &fullListing{etags: make(map[string]storage.Tag)}
 		}
 		if full != nil {
 			full.add(page)
@@ -109,16 +106,16 @@ func (s *Syncer) pullSync(ctx context.Context, rs remoteState, st *Stats) error 
 // fullListing gathers the pages of a listing from an empty token, in the order the server gave them.
 type fullListing struct {
 	order    []string
-	etags    map[string]carddav.ETag
-	rejected []carddav.Rejected
+	etags    map[string]storage.Tag
+	rejected []storage.Rejected
 }
 
-func (f *fullListing) add(p *carddav.SyncPage) {
+func (f *fullListing) add(p *storage.Page) {
 	for _, m := range p.Changed {
 		if _, ok := f.etags[m.Href]; !ok {
 			f.order = append(f.order, m.Href)
 		}
-		f.etags[m.Href] = m.ETag
+		f.etags[m.Href] = m.Tag
 	}
 	for _, h := range p.Deleted {
 		delete(f.etags, h)
@@ -126,11 +123,11 @@ func (f *fullListing) add(p *carddav.SyncPage) {
 	f.rejected = append(f.rejected, p.Rejected...)
 }
 
-func (f *fullListing) members() []carddav.Member {
-	out := make([]carddav.Member, 0, len(f.etags))
+func (f *fullListing) members() []storage.Member {
+	out := make([]storage.Member, 0, len(f.etags))
 	for _, h := range f.order {
 		if etag, ok := f.etags[h]; ok {
-			out = append(out, carddav.Member{Href: h, ETag: etag})
+			out = append(out, storage.Member{Href: h, Tag: etag})
 		}
 	}
 	return out
@@ -138,13 +135,11 @@ func (f *fullListing) members() []carddav.Member {
 
 func (s *Syncer) mirrorCount(ctx context.Context) (int, error) {
 	var n int
-	err := view(ctx, s.store, func(tx *changelog.Tx) error {
-		return tx.QueryRow(`SELECT count(*) FROM engine_mirror WHERE remote = ? AND base IS NOT NULL`, s.name).Scan(&n)
+	err := s.store.View(ctx, func(tx *changelog.Tx) (err error) {
+		n, err = s.ledger(tx).agreedCount()
+		return err
 	})
-	if err != nil {
-		return 0, fmt.Errorf("count mirror: %w", err)
-	}
-	return n, nil
+	return n, err
 }
 
 // guard stops a pull that would delete most of what the device syncs with this remote.
@@ -161,31 +156,31 @@ func (s *Syncer) guard(deletions, mirrored int) error {
 
 // filter keeps the changed members whose ETag differs from the mirror's (the server lists the device's own
 // uploads too) and from a set-aside bad version, and the deleted hrefs the mirror knows.
-func (s *Syncer) filter(ctx context.Context, members []carddav.Member, gone []string) (changed, deleted []string, err error) {
+func (s *Syncer) filter(ctx context.Context, members []storage.Member, gone []string) (changed, deleted []string, err error) {
 	if len(members) == 0 && len(gone) == 0 {
 		return nil, nil, nil
 	}
-	err = view(ctx, s.store, func(tx *changelog.Tx) error {
+	err = s.store.View(ctx, func(tx *changelog.Tx) error {
 		changed, deleted = nil, nil
 		for _, mem := range members {
-			m, err := mirrorByHref(tx, s.name, mem.Href)
+			m, err := s.ledger(tx).mirrorByHref(mem.Href)
 			if err != nil {
 				return err
 			}
-			if mem.ETag != "" && m != nil && m.ETag.Equal(mem.ETag) {
+			if mem.Tag != "" && m != nil && m.Tag.Equal(mem.Tag) {
 				continue
 			}
-			bad, err := asideETag(tx, s.name, mem.Href)
+			bad, err := s.ledger(tx).asideTag(mem.Href)
 			if err != nil {
 				return err
 			}
-			if mem.ETag != "" && bad != "" && bad.Equal(mem.ETag) {
+			if mem.Tag != "" && bad != "" && bad.Equal(mem.Tag) {
 				continue
 			}
 			changed = append(changed, mem.Href)
 		}
 		for _, h := range gone {
-			m, err := mirrorByHref(tx, s.name, h)
+			m, err := s.ledger(tx).mirrorByHref(h)
 			if err != nil {
 				return err
 			}
@@ -198,38 +193,16 @@ func (s *Syncer) filter(ctx context.Context, members []carddav.Member, gone []st
 	return changed, deleted, err
 }
 
-func asideETag(tx *changelog.Tx, remote, href string) (carddav.ETag, error) {
-	var etag string
-	err := tx.QueryRow(`SELECT etag FROM engine_set_aside WHERE remote = ? AND kind = ? AND ref = ?`, remote, asidePull, href).Scan(&etag)
-	if err != nil && !isNoRows(err) {
-		return "", err
-	}
-	return carddav.ETag(etag), nil
-}
-
 // reconcile diffs a full listing against the mirror: members with another ETag are fetched, mirrored hrefs no
 // longer listed were deleted on the server.
-func (s *Syncer) reconcile(ctx context.Context, rs remoteState, members []carddav.Member, rejected []carddav.Rejected, token *string, st *Stats) error {
-	known := make(map[string]carddav.ETag)
-	err := view(ctx, s.store, func(tx *changelog.Tx) error {
-		clear(known)
-		// Rows without an agreed version are first uploads in flight: the push settles them.
-		rows, err := tx.Query(`SELECT href, etag FROM engine_mirror WHERE remote = ? AND base IS NOT NULL`, s.name)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var href, etag string
-			if err := rows.Scan(&href, &etag); err != nil {
-				return err
-			}
-			known[href] = carddav.ETag(etag)
-		}
-		return rows.Err()
+func (s *Syncer) reconcile(ctx context.Context, rs remoteState, members []storage.Member, rejected []storage.Rejected, token *string, st *Stats) error {
+	var known map[string]storage.Tag
+	err := s.store.View(ctx, func(tx *changelog.Tx) (err error) {
+		known, err = s.ledger(tx).agreedTags()
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("read mirror: %w", err)
+		return err
 	}
 	listed := make(map[string]struct{}, len(members))
 	for _, m := range members {
@@ -271,7 +244,7 @@ func (s *Syncer) applyQueried(ctx context.Context, rs remoteState, changed []str
 		want[h] = true
 	}
 	var (
-		batch    []carddav.Object
+		batch    []storage.Object
 		applyErr error
 		done     int
 	)
@@ -295,7 +268,7 @@ func (s *Syncer) applyQueried(ctx context.Context, rs remoteState, changed []str
 		batch = batch[:0]
 		return nil
 	}
-	err := s.remote.QueryAll(ctx, rs.AddressBook, func(o carddav.Object) error {
+	err := s.remote.FetchAll(ctx, func(o storage.Object) error {
 		// A member the query could not give well (or one listed after the listing) is left to a multiget.
 		if o.Err != nil || !want[o.Href] {
 			return nil
@@ -316,8 +289,8 @@ func (s *Syncer) applyQueried(ctx context.Context, rs remoteState, changed []str
 		return nil, applyErr
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
-	case errors.Is(err, carddav.ErrUnauthorized):
-		return nil, fmt.Errorf("engine: query: %w: %w", ErrCredentialsRejected, err)
+	case errors.Is(err, storage.ErrCredentialsRejected):
+		return nil, fmt.Errorf("query: %w: %w", ErrCredentialsRejected, err)
 	case err != nil:
 		s.cfg.logger.Info("query over the address book failed; fetching the rest by multiget", "remote", s.name,
 			"fetched", done, "left", len(want), "err", err)
@@ -338,7 +311,7 @@ type pullStep struct{ deleted, changed []string }
 // records the rejected entries and saves token (when not nil), so the token never runs ahead of the effects.
 // Deletions go first: a contact that moved to another href is removed and then added, not refused as a
 // duplicate UID.
-func (s *Syncer) apply(ctx context.Context, rs remoteState, changed, deleted []string, rejected []carddav.Rejected, token *string, st *Stats) error {
+func (s *Syncer) apply(ctx context.Context, rs remoteState, changed, deleted []string, rejected []storage.Rejected, token *string, st *Stats) error {
 	var steps []pullStep
 	for chunk := range slices.Chunk(deleted, s.cfg.batch) {
 		steps = append(steps, pullStep{deleted: chunk})
@@ -347,18 +320,17 @@ func (s *Syncer) apply(ctx context.Context, rs remoteState, changed, deleted []s
 		steps = append(steps, pullStep{changed: chunk})
 	}
 	finish := func(tx *changelog.Tx, local *Stats) error {
-		now := s.cfg.clock.Now().UnixNano()
+		now := s.cfg.clock.Now()
 		for _, r := range rejected {
 			local.SetAside++
-			if err := setAside(tx, s.name, asidePull, r.Href, "", r.Err.Error(), now); err != nil {
+			if err := s.ledger(tx).setAside(asidePull, r.Href, "", r.Err.Error(), now); err != nil {
 				return err
 			}
 		}
 		if token == nil || *token == rs.token {
 			return nil
 		}
-		_, err := tx.Exec(`UPDATE engine_remotes SET sync_token = ? WHERE name = ?`, *token, s.name)
-		return err
+		return s.ledger(tx).saveToken(*token)
 	}
 	if len(steps) == 0 {
 		if len(rejected) == 0 && (token == nil || *token == rs.token) {
@@ -370,7 +342,7 @@ func (s *Syncer) apply(ctx context.Context, rs remoteState, changed, deleted []s
 	defer fetched.stop()
 	done, total := 0, len(changed)+len(deleted)
 	for i, stp := range steps {
-		var objs []carddav.Object
+		var objs []storage.Object
 		if len(stp.changed) > 0 {
 			f, ok := <-fetched.c
 			if !ok {
@@ -378,7 +350,7 @@ func (s *Syncer) apply(ctx context.Context, rs remoteState, changed, deleted []s
 				if err := context.Cause(ctx); err != nil {
 					return err
 				}
-				return errors.New("engine: multiget stopped without an answer")
+				return errors.New("multiget stopped without an answer")
 			}
 			st.Add(f.st)
 			if f.err != nil {
@@ -414,7 +386,7 @@ func (s *Syncer) apply(ctx context.Context, rs remoteState, changed, deleted []s
 
 // fetchedBatch is one multiget's answer, with the retries it took.
 type fetchedBatch struct {
-	objs []carddav.Object
+	objs []storage.Object
 	st   Stats
 	err  error
 }
@@ -439,7 +411,7 @@ func (s *Syncer) prefetch(ctx context.Context, rs remoteState, steps []pullStep)
 			}
 			var f fetchedBatch
 			f.err = s.call(ctx, &f.st, "multiget", func() (err error) {
-				f.objs, err = s.remote.MultiGet(ctx, rs.AddressBook, stp.changed)
+				f.objs, err = s.remote.Fetch(ctx, stp.changed)
 				return err
 			})
 			select {
@@ -479,15 +451,15 @@ func (s *Syncer) applyTx(ctx context.Context, st *Stats, fn func(*changelog.Tx, 
 // change the contact since the base, merged three ways when both changed it (with no base on a first sync
 // where both hold the UID). A merge that differs from the server's version is written as a local change, so
 // the next push sends it. Anything unreadable is set aside, never applied.
-func (s *Syncer) applyObject(tx *changelog.Tx, obj carddav.Object, st *Stats) error {
-	now := s.cfg.clock.Now().UnixNano()
+func (s *Syncer) applyObject(tx *changelog.Tx, obj storage.Object, st *Stats) error {
+	now := s.cfg.clock.Now()
 	aside := func(reason string) error {
 		s.cfg.logger.Warn("remote member set aside", "remote", s.name, "href", obj.Href, "reason", reason)
 		st.SetAside++
-		return setAside(tx, s.name, asidePull, obj.Href, obj.ETag, reason, now)
+		return s.ledger(tx).setAside(asidePull, obj.Href, obj.Tag, reason, now)
 	}
 	if obj.Err != nil {
-		if errors.Is(obj.Err, carddav.ErrNotFound) {
+		if errors.Is(obj.Err, storage.ErrGone) {
 			return s.applyDeletion(tx, obj.Href, st)
 		}
 		return aside(obj.Err.Error())
@@ -496,13 +468,13 @@ func (s *Syncer) applyObject(tx *changelog.Tx, obj carddav.Object, st *Stats) er
 	if err != nil {
 		return aside(err.Error())
 	}
-	mh, err := mirrorByHref(tx, s.name, obj.Href)
+	mh, err := s.ledger(tx).mirrorByHref(obj.Href)
 	if err != nil {
 		return err
 	}
 	if mh != nil && mh.Pending != nil && mh.ContactID == id {
 		// The device's own upload, whose answer a crash lost, or not: the content tells.
-		if mh, err = resolveDoubt(tx, s.name, mh, obj.Data, obj.ETag); err != nil {
+		if mh, err = resolveDoubt(s.ledger(tx), mh, obj.Data, obj.Tag); err != nil {
 			return err
 		}
 	}
@@ -510,13 +482,13 @@ func (s *Syncer) applyObject(tx *changelog.Tx, obj carddav.Object, st *Stats) er
 		return aside(fmt.Sprintf("UID changed from %q to %q", mh.ContactID, id))
 	}
 	if mh == nil {
-		if mi, err := mirrorByID(tx, s.name, id); err != nil {
+		if mi, err := s.ledger(tx).mirrorByID(id); err != nil {
 			return err
 		} else if mi != nil {
 			return aside(fmt.Sprintf("UID %q is already at %s", id, mi.Href))
 		}
 	}
-	row := mirror{ContactID: id, Href: obj.Href, ETag: obj.ETag, Base: obj.Data}
+	row := mirror{ContactID: id, Href: obj.Href, Tag: obj.Tag, Base: obj.Data}
 	local, err := tx.Get(id)
 	switch {
 	case errors.Is(err, changelog.ErrNotFound) && mh != nil && mh.Base != nil && sameContent(obj.Data, mh.Base):
@@ -543,10 +515,10 @@ func (s *Syncer) applyObject(tx *changelog.Tx, obj carddav.Object, st *Stats) er
 			return err
 		}
 	}
-	if err := putMirror(tx, s.name, row); err != nil {
+	if err := s.ledger(tx).putMirror(row); err != nil {
 		return err
 	}
-	return clearAside(tx, s.name, asidePull, obj.Href)
+	return s.ledger(tx).clearAside(asidePull, obj.Href)
 }
 
 // applyChange applies a fetched version to a contact the device holds, and sets row.LocalRev (and row.Base,
@@ -580,7 +552,7 @@ func (s *Syncer) applyChange(tx *changelog.Tx, local changelog.Contact, mh *mirr
 	}
 	st.Merged++
 	st.Conflicts += len(res.Conflicts)
-	if err := recordConflicts(tx, s.name, local.ID, res.Conflicts); err != nil {
+	if err := s.ledger(tx).recordConflicts(local.ID, res.Conflicts); err != nil {
 		return err
 	}
 	// A merge that says what the server says is the server's version, in its bytes; anything else is a local
@@ -607,31 +579,31 @@ func (s *Syncer) applyChange(tx *changelog.Tx, local changelog.Contact, mh *mirr
 // version): if another device brings the contact back too, the second upload meets the first and merges with
 // the version both edited, where a merge without base cannot tell one side's removal from an addition.
 func (s *Syncer) applyDeletion(tx *changelog.Tx, href string, st *Stats) error {
-	if err := clearAside(tx, s.name, asidePull, href); err != nil {
+	if err := s.ledger(tx).clearAside(asidePull, href); err != nil {
 		return err
 	}
-	m, err := mirrorByHref(tx, s.name, href)
+	m, err := s.ledger(tx).mirrorByHref(href)
 	if err != nil || m == nil {
 		return err
 	}
 	local, err := tx.Get(m.ContactID)
 	switch {
 	case errors.Is(err, changelog.ErrNotFound):
-		return deleteMirror(tx, s.name, m.ContactID)
+		return s.ledger(tx).deleteMirror(m.ContactID)
 	case err != nil:
 		return err
 	case local.Source != "":
-		return deleteMirror(tx, s.name, m.ContactID)
+		return s.ledger(tx).deleteMirror(m.ContactID)
 	case sameContent(uploadBytes(local), m.Base):
 		st.DeletedLocal++
-		if err := deleteMirror(tx, s.name, m.ContactID); err != nil {
+		if err := s.ledger(tx).deleteMirror(m.ContactID); err != nil {
 			return err
 		}
 		return tx.Remove(s.origin, m.ContactID)
 	}
 	row := *m
-	row.ETag, row.Pending = "", nil
-	if err := putMirror(tx, s.name, row); err != nil {
+	row.Tag, row.Pending = "", nil
+	if err := s.ledger(tx).putMirror(row); err != nil {
 		return err
 	}
 	st.localWrites++

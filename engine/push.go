@@ -5,11 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 
-	"github.com/contactsync/contactsync/adapters/carddav"
 	"github.com/contactsync/contactsync/changelog"
+	"github.com/contactsync/contactsync/engine/storage"
 )
 
 // maxConflictRounds bounds the fetch-merge-retry loop of one upload.
@@ -33,7 +32,7 @@ func (s *Syncer) push(ctx context.Context, rs remoteState, st *Stats) error {
 		ids, done, err = pending(ctx, s.store, s.name, 0)
 	}
 	if err != nil {
-		return fmt.Errorf("engine: push to %s: replay: %w", s.name, err)
+		return fmt.Errorf("push to %s: replay: %w", s.name, err)
 	}
 	if len(ids) == 0 && done == cursor {
 		return nil
@@ -41,20 +40,20 @@ func (s *Syncer) push(ctx context.Context, rs remoteState, st *Stats) error {
 	var b batch
 	n := 0
 	for chunk := range slices.Chunk(ids, s.cfg.batch) {
-		if err := s.pushChunk(ctx, rs.AddressBook, chunk, &b, st); err != nil {
+		if err := s.pushChunk(ctx, chunk, &b, st); err != nil {
 			if cerr := s.commit(ctx, &b, nil); cerr != nil {
 				s.cfg.logger.Warn("could not record finished uploads", "remote", s.name, "err", cerr)
 			}
-			return fmt.Errorf("engine: push to %s: %w", s.name, err)
+			return fmt.Errorf("push to %s: %w", s.name, err)
 		}
 		if err := s.commit(ctx, &b, nil); err != nil {
-			return fmt.Errorf("engine: push to %s: %w", s.name, err)
+			return fmt.Errorf("push to %s: %w", s.name, err)
 		}
 		n += len(chunk)
 		s.progress("push", n, len(ids))
 	}
 	if err := s.commit(ctx, &b, func(tx *changelog.Tx) error { return tx.SetCursor(CursorName(s.name), done) }); err != nil {
-		return fmt.Errorf("engine: push to %s: save cursor: %w", s.name, err)
+		return fmt.Errorf("push to %s: save cursor: %w", s.name, err)
 	}
 	return nil
 }
@@ -68,13 +67,13 @@ type pushPlan struct {
 }
 
 // pushChunk plans a chunk, announces its uploads in one transaction, then performs them.
-func (s *Syncer) pushChunk(ctx context.Context, ab string, ids []string, b *batch, st *Stats) error {
-	if err := s.settleDoubts(ctx, ab, ids, st); err != nil {
+func (s *Syncer) pushChunk(ctx context.Context, ids []string, b *batch, st *Stats) error {
+	if err := s.settleDoubts(ctx, ids, st); err != nil {
 		return err
 	}
 	var plans []*pushPlan
 	for _, id := range ids {
-		p, err := s.plan(ctx, ab, id, st)
+		p, err := s.plan(ctx, id, st)
 		if err != nil {
 			return err
 		}
@@ -88,11 +87,11 @@ func (s *Syncer) pushChunk(ctx context.Context, ab string, ids []string, b *batc
 				continue
 			}
 			if p.m == nil {
-				p.m = &mirror{ContactID: p.c.ID, Href: carddav.HrefForUID(ab, p.c.ID)}
+				p.m = &mirror{ContactID: p.c.ID, Href: s.remote.HrefFor(p.c.ID)}
 			}
 			intent := *p.m
 			intent.Pending = p.body
-			if err := putMirror(tx, s.name, intent); err != nil {
+			if err := s.ledger(tx).putMirror(intent); err != nil {
 				return err
 			}
 		}
@@ -120,7 +119,7 @@ func (s *Syncer) cursor(ctx context.Context) (uint64, error) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("engine: cursor of %s: %w", s.name, err)
+		return 0, fmt.Errorf("cursor of %s: %w", s.name, err)
 	}
 	return c, nil
 }
@@ -156,25 +155,17 @@ func pending(ctx context.Context, store *changelog.Store, name string, cursor ui
 			ids = append(ids, task.ID)
 		}
 	}
-	err = view(ctx, store, func(tx *changelog.Tx) error {
-		rows, err := tx.Query(`SELECT contact_id FROM engine_mirror m WHERE remote = ? AND (pending IS NOT NULL
-			OR NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id)) ORDER BY contact_id`, name)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			if _, ok := seen[id]; !ok {
-				seen[id] = struct{}{}
-				ids = append(ids, id)
-			}
-		}
-		return rows.Err()
+	var unfinished []string
+	err = store.View(ctx, func(tx *changelog.Tx) (err error) {
+		unfinished, err = ledger{tx: tx, remote: name}.unfinished()
+		return err
 	})
+	for _, id := range unfinished {
+		if _, ok := seen[id]; !ok {
+			seen[id] = struct{}{}
+			ids = append(ids, id)
+		}
+	}
 	if err != nil {
 		return nil, 0, err
 	}
@@ -184,9 +175,9 @@ func pending(ctx context.Context, store *changelog.Store, name string, cursor ui
 // plan decides what the server needs for a contact as it is now (not as the replay saw it: a later version is
 // just as good to send, and a contact deleted since is deleted). An upload left in doubt by a crash is settled
 // first.
-func (s *Syncer) plan(ctx context.Context, ab, id string, st *Stats) (*pushPlan, error) {
+func (s *Syncer) plan(ctx context.Context, id string, st *Stats) (*pushPlan, error) {
 	p := &pushPlan{present: true}
-	err := view(ctx, s.store, func(tx *changelog.Tx) error {
+	err := s.store.View(ctx, func(tx *changelog.Tx) error {
 		var err error
 		p.c, err = tx.Get(id)
 		if errors.Is(err, changelog.ErrNotFound) {
@@ -194,7 +185,7 @@ func (s *Syncer) plan(ctx context.Context, ab, id string, st *Stats) (*pushPlan,
 		} else if err != nil {
 			return err
 		}
-		p.m, err = mirrorByID(tx, s.name, id)
+		p.m, err = s.ledger(tx).mirrorByID(id)
 		return err
 	})
 	if err != nil {
@@ -223,12 +214,12 @@ func (s *Syncer) plan(ctx context.Context, ab, id string, st *Stats) (*pushPlan,
 // settleDoubts settles, with one multiget, the uploads among ids that a crash left in doubt: after a kill in
 // the middle of a batch there can be a whole batch of them, and one request per contact would make a worker
 // that is killed often never get further.
-func (s *Syncer) settleDoubts(ctx context.Context, ab string, ids []string, st *Stats) error {
+func (s *Syncer) settleDoubts(ctx context.Context, ids []string, st *Stats) error {
 	var doubts []*mirror
-	err := view(ctx, s.store, func(tx *changelog.Tx) error {
+	err := s.store.View(ctx, func(tx *changelog.Tx) error {
 		doubts = doubts[:0]
 		for _, id := range ids {
-			m, err := mirrorByID(tx, s.name, id)
+			m, err := s.ledger(tx).mirrorByID(id)
 			if err != nil {
 				return err
 			}
@@ -245,9 +236,9 @@ func (s *Syncer) settleDoubts(ctx context.Context, ab string, ids []string, st *
 	for i, m := range doubts {
 		hrefs[i] = m.Href
 	}
-	var objs []carddav.Object
+	var objs []storage.Object
 	if err := s.call(ctx, st, "multiget", func() (err error) {
-		objs, err = s.remote.MultiGet(ctx, ab, hrefs)
+		objs, err = s.remote.Fetch(ctx, hrefs)
 		return err
 	}); err != nil {
 		return err
@@ -257,9 +248,9 @@ func (s *Syncer) settleDoubts(ctx context.Context, ab string, ids []string, st *
 			o := objs[i]
 			switch {
 			case o.Err == nil:
-				_, err = resolveDoubt(tx, s.name, m, o.Data, o.ETag)
-			case errors.Is(o.Err, carddav.ErrNotFound):
-				_, err = resolveDoubt(tx, s.name, m, nil, "")
+				_, err = resolveDoubt(s.ledger(tx), m, o.Data, o.Tag)
+			case errors.Is(o.Err, storage.ErrGone):
+				_, err = resolveDoubt(s.ledger(tx), m, nil, "")
 			default:
 				continue // left in doubt; plan fetches it alone
 			}
@@ -275,23 +266,23 @@ func (s *Syncer) settleDoubts(ctx context.Context, ab string, ids []string, st *
 // content, the upload is recorded as agreed; otherwise the row goes back to what it was before (a first upload
 // that never landed leaves no row). It returns the row as it now stands, nil for none.
 func (s *Syncer) settleDoubt(ctx context.Context, m *mirror, st *Stats) (*mirror, error) {
-	var obj *carddav.Object
+	var obj *storage.Object
 	err := s.call(ctx, st, "get "+m.Href, func() (err error) {
 		obj, err = s.remote.Get(ctx, m.Href)
 		return err
 	})
-	if err != nil && !errors.Is(err, carddav.ErrNotFound) {
+	if err != nil && !errors.Is(err, storage.ErrGone) {
 		return nil, err
 	}
 	var data []byte
-	var etag carddav.ETag
+	var etag storage.Tag
 	if err == nil {
-		data, etag = obj.Data, obj.ETag
+		data, etag = obj.Data, obj.Tag
 	}
 	var out *mirror
 	err = s.store.Update(ctx, func(tx *changelog.Tx) error {
 		var err error
-		out, err = resolveDoubt(tx, s.name, m, data, etag)
+		out, err = resolveDoubt(s.ledger(tx), m, data, etag)
 		return err
 	})
 	return out, err
@@ -300,39 +291,39 @@ func (s *Syncer) settleDoubt(ctx context.Context, m *mirror, st *Stats) (*mirror
 // resolveDoubt records the outcome of an upload in doubt, given what the server holds at its href now (nil
 // data when nothing). The server's copy may be the upload in other bytes (servers re-serialize): same content
 // means it landed.
-func resolveDoubt(tx *changelog.Tx, remote string, m *mirror, data []byte, etag carddav.ETag) (*mirror, error) {
+func resolveDoubt(l ledger, m *mirror, data []byte, etag storage.Tag) (*mirror, error) {
 	row := *m
 	switch {
 	case data != nil && sameContent(data, m.Pending):
-		row.Base, row.ETag = m.Pending, etag
+		row.Base, row.Tag = m.Pending, etag
 	case data != nil && m.Base == nil:
 		// A create, and the server holds another version at its href: most likely the create landed and
 		// another client edited it since. Forgetting the create would make the next upload merge without a
 		// base, which undoes the device's removals since; instead what both versions share is the base, and no
 		// ETag is agreed, so the next upload fetches and merges rather than overwrite.
-		row.Base, row.ETag = commonPart(m.Pending, data), ""
+		row.Base, row.Tag = commonPart(m.Pending, data), ""
 	case m.Base == nil:
-		return nil, deleteMirror(tx, remote, m.ContactID)
+		return nil, l.deleteMirror(m.ContactID)
 	}
 	row.Pending = nil
-	return &row, putMirror(tx, remote, row)
+	return &row, l.putMirror(row)
 }
 
 // upload writes a contact: If-None-Match: * at the href its UID gives for a new one, If-Match its mirrored ETag
 // for a known one. A 412 means someone else wrote first: fetch their version, merge three ways, retry.
 func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m *mirror, b *batch, st *Stats) error {
-	href, cond, base := m.Href, carddav.CreateOnly(), []byte(nil)
+	href, cond, base := m.Href, storage.CreateOnly(), []byte(nil)
 	if m.Base != nil {
-		cond, base = carddav.IfMatch(m.ETag), m.Base
+		cond, base = storage.IfMatch(m.Tag), m.Base
 	}
 	// Without an agreed ETag there is no condition to write under: fetch first.
-	put := m.Base == nil || m.ETag != ""
+	put := m.Base == nil || m.Tag != ""
 	merged := false // whether body is a merge the device does not hold yet
 	var conflicts []changelog.Conflict
 	// agreed records that the server holds body under etag.
-	agreed := func(etag carddav.ETag) error {
+	agreed := func(etag storage.Tag) error {
 		st.Uploaded++
-		row := mirror{ContactID: c.ID, Href: href, ETag: etag, Base: body, LocalRev: c.Rev}
+		row := mirror{ContactID: c.ID, Href: href, Tag: etag, Base: body, LocalRev: c.Rev}
 		if !merged {
 			b.puts = append(b.puts, row)
 			b.resolved = append(b.resolved, c.ID)
@@ -342,7 +333,7 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 	}
 	for range maxConflictRounds {
 		if put {
-			var etag carddav.ETag
+			var etag storage.Tag
 			err := s.call(ctx, st, "put "+href, func() (err error) {
 				etag, err = s.remote.Put(ctx, href, body, cond)
 				return err
@@ -350,23 +341,23 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 			if err == nil {
 				return agreed(etag)
 			}
-			lost := errors.Is(err, carddav.ErrPreconditionFailed) || (cond.IfMatch != "" && errors.Is(err, carddav.ErrNotFound))
+			lost := errors.Is(err, storage.ErrPreconditionFailed) || (cond.IfMatch != "" && errors.Is(err, storage.ErrGone))
 			if !lost {
-				if refused(err) {
+				if errors.Is(err, storage.ErrRejected) {
 					return s.setAsidePush(ctx, b, m, err, st)
 				}
 				return err
 			}
 		}
 		put = true
-		var obj *carddav.Object
+		var obj *storage.Object
 		err := s.call(ctx, st, "get "+href, func() (err error) {
 			obj, err = s.remote.Get(ctx, href)
 			return err
 		})
-		if errors.Is(err, carddav.ErrNotFound) {
+		if errors.Is(err, storage.ErrGone) {
 			// Deleted on the server while the device edited it: the edit beats the delete.
-			cond = carddav.CreateOnly()
+			cond = storage.CreateOnly()
 			continue
 		}
 		if err != nil {
@@ -375,7 +366,7 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 		if sameContent(obj.Data, body) {
 			// The server holds what the device sends: its own write, whose answer a reset lost before the retry
 			// met it as a 412 (or the same edit made elsewhere). Nothing to merge.
-			return agreed(obj.ETag)
+			return agreed(obj.Tag)
 		}
 		if base == nil {
 			base = commonPart(body, obj.Data)
@@ -389,19 +380,19 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 		}
 		conflicts = append(conflicts, res.Conflicts...)
 		if sameContent(res.Data, obj.Data) {
-			return s.settle(ctx, b, c, s.origin, mirror{ContactID: c.ID, Href: href, ETag: obj.ETag, Base: obj.Data}, conflicts, st)
+			return s.settle(ctx, b, c, s.origin, mirror{ContactID: c.ID, Href: href, Tag: obj.Tag, Base: obj.Data}, conflicts, st)
 		}
 		// From the PUT on, the server may hold the merge even if its answer never arrives. Its decisions are
 		// recorded first: a merge met on the server after a crash agrees with the device's side where it won,
 		// so merging again would not find (nor record) the values it dropped.
 		if len(res.Conflicts) > 0 {
 			if err := s.commit(ctx, b, func(tx *changelog.Tx) error {
-				return recordConflicts(tx, s.name, c.ID, res.Conflicts)
+				return s.ledger(tx).recordConflicts(c.ID, res.Conflicts)
 			}); err != nil {
 				return err
 			}
 		}
-		body, base, cond, merged = res.Data, obj.Data, carddav.IfMatch(obj.ETag), true
+		body, base, cond, merged = res.Data, obj.Data, storage.IfMatch(obj.Tag), true
 	}
 	return fmt.Errorf("push %s: %w", c.ID, ErrTooManyConflicts)
 }
@@ -431,13 +422,13 @@ func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, orig
 			}
 			row.LocalRev, adopted = nc.Rev, true
 		}
-		if err := putMirror(tx, s.name, row); err != nil {
+		if err := s.ledger(tx).putMirror(row); err != nil {
 			return err
 		}
-		if err := clearAside(tx, s.name, asidePush, c.ID); err != nil {
+		if err := s.ledger(tx).clearAside(asidePush, c.ID); err != nil {
 			return err
 		}
-		return recordConflicts(tx, s.name, c.ID, conflicts)
+		return s.ledger(tx).recordConflicts(c.ID, conflicts)
 	})
 	if err != nil {
 		return err
@@ -455,7 +446,7 @@ func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, orig
 // pushDelete deletes a contact the device deleted, if the server still holds the version the device saw (in
 // whatever bytes). A newer version there wins: an edit beats a delete, and the contact comes back to the device.
 func (s *Syncer) pushDelete(ctx context.Context, m *mirror, b *batch, st *Stats) error {
-	etag := m.ETag
+	etag := m.Tag
 	for range maxConflictRounds {
 		// Without an agreed ETag the server's version is not one the device saw: fetch it first.
 		if etag != "" {
@@ -465,22 +456,22 @@ func (s *Syncer) pushDelete(ctx context.Context, m *mirror, b *batch, st *Stats)
 				st.DeletedRemote++
 				b.dels = append(b.dels, m.ContactID)
 				return nil
-			case errors.Is(err, carddav.ErrNotFound):
+			case errors.Is(err, storage.ErrGone):
 				b.dels = append(b.dels, m.ContactID)
 				return nil
-			case !errors.Is(err, carddav.ErrPreconditionFailed):
-				if refused(err) {
+			case !errors.Is(err, storage.ErrPreconditionFailed):
+				if errors.Is(err, storage.ErrRejected) {
 					return s.setAsidePush(ctx, b, m, err, st)
 				}
 				return err
 			}
 		}
-		var obj *carddav.Object
+		var obj *storage.Object
 		err := s.call(ctx, st, "get "+m.Href, func() (err error) {
 			obj, err = s.remote.Get(ctx, m.Href)
 			return err
 		})
-		if errors.Is(err, carddav.ErrNotFound) {
+		if errors.Is(err, storage.ErrGone) {
 			b.dels = append(b.dels, m.ContactID)
 			return nil
 		}
@@ -489,7 +480,7 @@ func (s *Syncer) pushDelete(ctx context.Context, m *mirror, b *batch, st *Stats)
 		}
 		if m.Base != nil && sameContent(obj.Data, m.Base) {
 			// Written again without a change (a client that re-serializes what it saves): no edit to keep.
-			etag = obj.ETag
+			etag = obj.Tag
 			continue
 		}
 		return s.restore(ctx, m, obj, b, st)
@@ -498,7 +489,7 @@ func (s *Syncer) pushDelete(ctx context.Context, m *mirror, b *batch, st *Stats)
 }
 
 // restore brings back a contact the device deleted while the server's version changed: the edit beats the delete.
-func (s *Syncer) restore(ctx context.Context, m *mirror, obj *carddav.Object, b *batch, st *Stats) error {
+func (s *Syncer) restore(ctx context.Context, m *mirror, obj *storage.Object, b *batch, st *Stats) error {
 	restored := false
 	err := s.commit(ctx, b, func(tx *changelog.Tx) error {
 		restored = false
@@ -512,27 +503,12 @@ func (s *Syncer) restore(ctx context.Context, m *mirror, obj *carddav.Object, b 
 			return err
 		}
 		restored = true
-		return putMirror(tx, s.name, mirror{ContactID: m.ContactID, Href: m.Href, ETag: obj.ETag, Base: obj.Data, LocalRev: nc.Rev})
+		return s.ledger(tx).putMirror(mirror{ContactID: m.ContactID, Href: m.Href, Tag: obj.Tag, Base: obj.Data, LocalRev: nc.Rev})
 	})
 	if err == nil && restored {
 		st.Downloaded++
 	}
 	return err
-}
-
-// refused reports a server's final "no" to one contact (403, 409, 413, 400, 415 …): retrying cannot help, and
-// the rest of the push should not wait for it.
-func refused(err error) bool {
-	var he *carddav.HTTPError
-	if !errors.As(err, &he) || he.Status < 400 || he.Status >= 500 {
-		return false
-	}
-	switch he.Status {
-	case http.StatusUnauthorized, http.StatusNotFound, http.StatusGone, http.StatusRequestTimeout,
-		http.StatusPreconditionFailed, http.StatusTooEarly, http.StatusTooManyRequests:
-		return false
-	}
-	return true
 }
 
 // setAsidePush records a contact the server refused, and withdraws its announced upload: the refusal is its
@@ -541,9 +517,9 @@ func (s *Syncer) setAsidePush(ctx context.Context, b *batch, m *mirror, reason e
 	s.cfg.logger.Warn("server refused a contact; set aside", "remote", s.name, "contact", m.ContactID, "err", reason)
 	st.SetAside++
 	return s.commit(ctx, b, func(tx *changelog.Tx) error {
-		if _, err := resolveDoubt(tx, s.name, m, nil, ""); err != nil {
+		if _, err := resolveDoubt(s.ledger(tx), m, nil, ""); err != nil {
 			return err
 		}
-		return setAside(tx, s.name, asidePush, m.ContactID, "", reason.Error(), s.cfg.clock.Now().UnixNano())
+		return s.ledger(tx).setAside(asidePush, m.ContactID, "", reason.Error(), s.cfg.clock.Now())
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/contactsync/contactsync/adapters/carddav"
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/engine"
+	"github.com/contactsync/contactsync/engine/storage"
 )
 
 // Regressions found by the multi-device test bed (engine/testbed): each case replays, against the real server,
@@ -28,7 +29,7 @@ type killing struct {
 	armed atomic.Bool
 }
 
-func (k *killing) Put(ctx context.Context, href string, body []byte, cond carddav.Condition) (carddav.ETag, error) {
+func (k *killing) Put(ctx context.Context, href string, body []byte, cond storage.Condition) (storage.Tag, error) {
 	etag, err := k.Remote.Put(ctx, href, body, cond)
 	if err == nil && k.armed.CompareAndSwap(true, false) {
 		return "", errKilled

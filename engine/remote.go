@@ -2,43 +2,63 @@ package engine
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/contactsync/contactsync/adapters/carddav"
 	"github.com/contactsync/contactsync/changelog"
+	"github.com/contactsync/contactsync/engine/storage"
 )
 
-// Remote is what the engine needs from a CardDAV client; *carddav.Client implements it. Tests put fault
-// injection in front of a real client through it.
+// Remote is one collection of contacts the engine syncs with, in the engine's own terms (package storage): the
+// CardDAV client's Collection is one implementation, adapted at its edge; an encrypting layer or another kind
+// of storage is another. Every implementation must pass the conformance suite in engine/storage/storagetest.
+//
+// Errors wrap the storage outcome the engine branches on: [storage.ErrPreconditionFailed] for a write whose
+// condition failed, [storage.ErrGone] for an href that holds nothing, [storage.ErrCredentialsRejected],
+// [storage.ErrRejected] for a final refusal of one object, [storage.ErrUnavailable] for a failure that may heal
+// by waiting ([storage.RetryAfter] says how long), [storage.ErrInvalidToken] and [storage.ErrNotSupported]
+// from Changes.
 type Remote interface {
-	SyncCollection(ctx context.Context, abURL, token string, limit int) (*carddav.SyncPage, error)
-	ListETags(ctx context.Context, abURL string) (*carddav.Listing, error)
-	MultiGet(ctx context.Context, abURL string, hrefs []string) ([]carddav.Object, error)
-	QueryAll(ctx context.Context, abURL string, fn func(carddav.Object) error) error
-	Get(ctx context.Context, href string) (*carddav.Object, error)
-	Put(ctx context.Context, href string, body []byte, cond carddav.Condition) (carddav.ETag, error)
-	Delete(ctx context.Context, href string, etag carddav.ETag) error
+	// Changes lists what changed since token ("" for everything), one page at a time (Page.More).
+	Changes(ctx context.Context, token string) (*storage.Page, error)
+	// List lists every member with its version tag, for a storage without Changes.
+	List(ctx context.Context) (*storage.Listing, error)
+	// Fetch fetches the objects at hrefs, in their order; an object that cannot be read carries its Err.
+	Fetch(ctx context.Context, hrefs []string) ([]storage.Object, error)
+	// FetchAll streams every object of the collection to fn, stopping at fn's first error. A storage may stop
+	// early or leave members out (the engine fetches those with Fetch).
+	FetchAll(ctx context.Context, fn func(storage.Object) error) error
+	// Get fetches one object.
+	Get(ctx context.Context, href string) (*storage.Object, error)
+	// Put writes data at href under cond and returns the new version's tag.
+	Put(ctx context.Context, href string, data []byte, cond storage.Condition) (storage.Tag, error)
+	// Delete removes the object at href if its version is still tag.
+	Delete(ctx context.Context, href string, tag storage.Tag) error
+	// HrefFor is the href a new contact with this UID is created at: the same UID always gives the same href,
+	// so a repeated upload can never create a duplicate. The storage chooses its names (an encrypted one does
+	// not put the UID in them).
+	HrefFor(uid string) string
 }
-
-var _ Remote = (*carddav.Client)(nil)
 
 // RemoteConfig is a configured remote. It never holds a password: the caller keeps credentials.
 type RemoteConfig struct {
 	// Name identifies the remote on this device; changes pulled from it carry the origin changelog.Remote(Name).
 	Name string
-	// Endpoint is the server URL discovery started from.
+	// Kind is the kind of storage, which says how to open it (KindCardDAV for a CardDAV address book).
+	Kind string
+	// Endpoint is where the user pointed the device (for CardDAV the server URL discovery started from).
 	Endpoint string
-	// AddressBook is the absolute URL of the address book synced.
-	AddressBook string
-	// Username is the HTTP user ("" for none).
+	// Collection names the collection synced, in the kind's own terms (for CardDAV the address book's
+	// absolute URL).
+	Collection string
+	// Username is the account's user name ("" for none).
 	Username string
 }
+
+// KindCardDAV is the kind of a remote that is a CardDAV address book.
+const KindCardDAV = "carddav"
 
 // Remote states.
 const (
@@ -50,124 +70,69 @@ const (
 // have been pushed to it.
 func CursorName(name string) string { return "remote:" + name }
 
-func validName(name string) error {
+func validName(what, name string) error {
 	if name == "" || !utf8.ValidString(name) || len(name) > 200 {
-		return fmt.Errorf("engine: %w: remote name %q must be 1 to 200 bytes of UTF-8", ErrInvalid, name)
+		return fmt.Errorf("%w: %s %q must be 1 to 200 bytes of UTF-8", ErrInvalid, what, name)
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) || unicode.IsSpace(r) {
-			return fmt.Errorf("engine: %w: remote name %q has spaces or control characters", ErrInvalid, name)
+			return fmt.Errorf("%w: %s %q has spaces or control characters", ErrInvalid, what, name)
 		}
 	}
 	return nil
 }
 
-// AddRemote configures a new remote. Its first sync will pull before it pushes, so contacts the server already
-// holds are merged by UID rather than duplicated.
+// AddRemote configures a new remote. Its first sync will pull before it pushes, so contacts the storage already
+// holds are merged by UID rather than duplicated. The engine checks the name and kind; whoever opens the kind
+// checks the collection (see engine/device's kinds).
 func AddRemote(ctx context.Context, store *changelog.Store, rc RemoteConfig) error {
-	if err := validName(rc.Name); err != nil {
-		return err
+	if err := validName("remote name", rc.Name); err != nil {
+		return fmt.Errorf("engine: %w", err)
 	}
-	if !strings.HasPrefix(rc.AddressBook, "http://") && !strings.HasPrefix(rc.AddressBook, "https://") {
-		return fmt.Errorf("engine: %w: address book %q is not an absolute http(s) URL", ErrInvalid, rc.AddressBook)
+	if err := validName("remote kind", rc.Kind); err != nil {
+		return fmt.Errorf("engine: %w", err)
 	}
-	return store.Update(ctx, func(tx *changelog.Tx) error {
-		_, err := tx.Exec(`INSERT INTO engine_remotes (name, endpoint, addressbook, username, created)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`, rc.Name, rc.Endpoint, rc.AddressBook, rc.Username, time.Now().UnixNano())
-		if err != nil {
-			return fmt.Errorf("engine: add remote %s: %w", rc.Name, err)
-		}
-		var created int64
-		if err := tx.QueryRow(`SELECT changes()`).Scan(&created); err != nil {
-			return fmt.Errorf("engine: add remote %s: %w", rc.Name, err)
-		}
-		if created == 0 {
-			return fmt.Errorf("engine: add remote %s: %w", rc.Name, ErrRemoteExists)
-		}
-		return nil
+	if rc.Collection == "" {
+		return fmt.Errorf("engine: %w: remote %s has no collection", ErrInvalid, rc.Name)
+	}
+	err := store.Update(ctx, func(tx *changelog.Tx) error {
+		return ledger{tx: tx, remote: rc.Name}.addRemote(rc, time.Now())
 	})
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	return nil
 }
 
 // RemoveRemote forgets a remote: its cursor, mirror, sync token and set-aside items. It never touches
 // contacts, on the device or on the server, nor the conflicts recorded in the store.
 func RemoveRemote(ctx context.Context, store *changelog.Store, name string) error {
-	return store.Update(ctx, func(tx *changelog.Tx) error {
-		res, err := tx.Exec(`DELETE FROM engine_remotes WHERE name = ?`, name)
-		if err != nil {
-			return fmt.Errorf("engine: remove remote %s: %w", name, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("engine: remove remote %s: %w", name, ErrUnknownRemote)
-		}
-		for _, table := range []string{"engine_mirror", "engine_set_aside"} {
-			if _, err := tx.Exec(`DELETE FROM `+table+` WHERE remote = ?`, name); err != nil {
-				return fmt.Errorf("engine: remove remote %s: %w", name, err)
-			}
-		}
-		if err := tx.DeleteCursor(CursorName(name)); err != nil && !errors.Is(err, changelog.ErrNotFound) {
-			return fmt.Errorf("engine: remove remote %s: %w", name, err)
-		}
-		return nil
-	})
+	err := store.Update(ctx, func(tx *changelog.Tx) error { return ledger{tx: tx, remote: name}.removeRemote() })
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	return nil
 }
 
 // Remotes lists the configured remotes by name.
 func Remotes(ctx context.Context, store *changelog.Store) ([]RemoteConfig, error) {
 	var out []RemoteConfig
-	err := view(ctx, store, func(tx *changelog.Tx) error {
-		out = nil
-		rows, err := tx.Query(`SELECT name, endpoint, addressbook, username FROM engine_remotes ORDER BY name`)
+	err := store.View(ctx, func(tx *changelog.Tx) error {
+		names, err := remoteNames(tx)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var rc RemoteConfig
-			if err := rows.Scan(&rc.Name, &rc.Endpoint, &rc.AddressBook, &rc.Username); err != nil {
+		for _, name := range names {
+			rs, err := ledger{tx: tx, remote: name}.load()
+			if err != nil {
 				return err
 			}
-			out = append(out, rc)
+			out = append(out, rs.RemoteConfig)
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: list remotes: %w", err)
 	}
 	return out, nil
-}
-
-// remoteState is a remote's row as the syncer reads it.
-type remoteState struct {
-	RemoteConfig
-	token     string
-	listing   bool
-	lastSync  time.Time
-	lastError string
-	state     string
-}
-
-func loadState(tx *changelog.Tx, name string) (remoteState, error) {
-	var rs remoteState
-	var listing int
-	var last int64
-	err := tx.QueryRow(`SELECT name, endpoint, addressbook, username, sync_token, listing, last_sync, last_error, state
-		FROM engine_remotes WHERE name = ?`, name).Scan(&rs.Name, &rs.Endpoint, &rs.AddressBook, &rs.Username,
-		&rs.token, &listing, &last, &rs.lastError, &rs.state)
-	if errors.Is(err, sql.ErrNoRows) {
-		return rs, fmt.Errorf("engine: remote %s: %w", name, ErrUnknownRemote)
-	}
-	if err != nil {
-		return rs, fmt.Errorf("engine: remote %s: %w", name, err)
-	}
-	rs.listing = listing != 0
-	if last != 0 {
-		rs.lastSync = time.Unix(0, last)
-	}
-	return rs, nil
-}
-
-// view runs a read in a store transaction. The store offers no read transaction for a consumer's own
-// tables, and reading through Update keeps every read consistent with the writes of the same process.
-func view(ctx context.Context, store *changelog.Store, fn func(*changelog.Tx) error) error {
-	return store.Update(ctx, fn)
 }

@@ -19,7 +19,7 @@ type Stats struct {
 	SetAside int
 	// Retries counts requests tried again after a retryable failure.
 	Retries int
-	// Requests and Bytes are what the HTTP client's Meter counted (zero without WithMeter).
+	// Requests and Bytes are what the Meter counted (zero without WithMeter).
 	Requests, Bytes int64
 	// Duration is the wall time spent.
 	Duration time.Duration

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/changelog"
+	"github.com/contactsync/contactsync/engine/storage"
 )
 
 // RemoteStatus is what `contactsync status` shows for one remote. It holds no secret (the sync token is the
@@ -37,8 +38,10 @@ type RemoteStatus struct {
 type SetAside struct {
 	// Kind is "pull" (a server member the device could not read; Ref is its href) or "push" (a contact the
 	// server refused; Ref is its ID).
-	Kind, Ref, ETag, Reason string
-	At                      time.Time
+	Kind, Ref, Reason string
+	// Tag is the version tag of a pull item set aside (so the same bad version is not fetched again).
+	Tag storage.Tag
+	At  time.Time
 }
 
 // Status reports every remote's state, by name.
@@ -60,30 +63,18 @@ func Status(ctx context.Context, store *changelog.Store) ([]RemoteStatus, error)
 
 func status(ctx context.Context, store *changelog.Store, name string) (RemoteStatus, error) {
 	var st RemoteStatus
-	err := view(ctx, store, func(tx *changelog.Tx) error {
-		rs, err := loadState(tx, name)
+	err := store.View(ctx, func(tx *changelog.Tx) error {
+		l := ledger{tx: tx, remote: name}
+		rs, err := l.load()
 		if err != nil {
 			return err
 		}
 		st = RemoteStatus{RemoteConfig: rs.RemoteConfig, State: rs.state, SyncToken: rs.token, LastSync: rs.lastSync, LastError: rs.lastError}
-		if err := tx.QueryRow(`SELECT count(*) FROM engine_mirror WHERE remote = ?`, name).Scan(&st.Mirrored); err != nil {
+		if st.Mirrored, err = l.mirroredCount(); err != nil {
 			return err
 		}
-		rows, err := tx.Query(`SELECT kind, ref, etag, reason, at FROM engine_set_aside WHERE remote = ? ORDER BY kind, ref`, name)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var a SetAside
-			var at int64
-			if err := rows.Scan(&a.Kind, &a.Ref, &a.ETag, &a.Reason, &at); err != nil {
-				return err
-			}
-			a.At = time.Unix(0, at)
-			st.SetAside = append(st.SetAside, a)
-		}
-		return rows.Err()
+		st.SetAside, err = l.setAsides()
+		return err
 	})
 	if err != nil {
 		return st, err

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/contactsync/contactsync/adapters/carddav"
 	"github.com/contactsync/contactsync/changelog"
+	"github.com/contactsync/contactsync/engine/storage"
 )
 
 // Syncer pushes the device's changes to one remote and pulls the remote's changes into the store. Its methods
@@ -31,11 +31,11 @@ func NewSyncer(ctx context.Context, store *changelog.Store, name string, remote 
 	if remote == nil {
 		return nil, fmt.Errorf("engine: %w: nil remote", ErrInvalid)
 	}
-	if err := view(ctx, store, func(tx *changelog.Tx) error {
-		_, err := loadState(tx, name)
+	if err := store.View(ctx, func(tx *changelog.Tx) error {
+		_, err := ledger{tx: tx, remote: name}.load()
 		return err
 	}); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("engine: %w", err)
 	}
 	return &Syncer{store: store, name: name, origin: changelog.Remote(name), remote: remote, cfg: cfg}, nil
 }
@@ -122,7 +122,10 @@ func (s *Syncer) run(ctx context.Context, pulled bool, fn func(*Stats) error) (S
 	if rerr := s.record(ctx, pulled, err); rerr != nil && err == nil {
 		err = rerr
 	}
-	return st, err
+	if err != nil {
+		return st, fmt.Errorf("engine: %w", err)
+	}
+	return st, nil
 }
 
 // record saves the outcome: a success clears the last error (and, for a pull, stamps last_sync); a 401 stops
@@ -131,52 +134,29 @@ func (s *Syncer) record(ctx context.Context, pulled bool, err error) error {
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		return nil
 	}
-	now := s.cfg.clock.Now().UnixNano()
-	return s.store.Update(ctx, func(tx *changelog.Tx) error {
-		var e error
-		switch {
-		case err == nil && pulled:
-			_, e = tx.Exec(`UPDATE engine_remotes SET last_error = '', last_sync = ? WHERE name = ?`, now, s.name)
-		case err == nil:
-			_, e = tx.Exec(`UPDATE engine_remotes SET last_error = '' WHERE name = ? AND last_error <> ''`, s.name)
-		case errors.Is(err, ErrCredentialsRejected):
-			_, e = tx.Exec(`UPDATE engine_remotes SET last_error = ?, state = ? WHERE name = ?`, err.Error(), StateCredentialsRejected, s.name)
-		default:
-			_, e = tx.Exec(`UPDATE engine_remotes SET last_error = ? WHERE name = ?`, err.Error(), s.name)
-		}
-		if e != nil {
-			return fmt.Errorf("engine: record sync outcome of %s: %w", s.name, e)
-		}
-		return nil
-	})
+	return s.store.Update(ctx, func(tx *changelog.Tx) error { return s.ledger(tx).recordOutcome(pulled, err, s.cfg.clock.Now()) })
 }
 
 // state reads the remote's row; a remote whose credentials were rejected does nothing until they are replaced.
 func (s *Syncer) state(ctx context.Context) (remoteState, error) {
 	var rs remoteState
-	err := view(ctx, s.store, func(tx *changelog.Tx) error {
+	err := s.store.View(ctx, func(tx *changelog.Tx) error {
 		var err error
-		rs, err = loadState(tx, s.name)
+		rs, err = s.ledger(tx).load()
 		return err
 	})
 	if err == nil && rs.state == StateCredentialsRejected {
-		err = fmt.Errorf("engine: remote %s: %w; it is stopped until they are replaced", s.name, ErrCredentialsRejected)
+		err = fmt.Errorf("remote %s: %w; it is stopped until they are replaced", s.name, ErrCredentialsRejected)
 	}
 	return rs, err
 }
 
 // ResetCredentials marks the remote usable again after its credentials were replaced.
 func ResetCredentials(ctx context.Context, store *changelog.Store, name string) error {
-	return store.Update(ctx, func(tx *changelog.Tx) error {
-		res, err := tx.Exec(`UPDATE engine_remotes SET state = ?, last_error = '' WHERE name = ?`, StateOK, name)
-		if err != nil {
-			return fmt.Errorf("engine: reset credentials of %s: %w", name, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("engine: reset credentials of %s: %w", name, ErrUnknownRemote)
-		}
-		return nil
-	})
+	if err := store.Update(ctx, func(tx *changelog.Tx) error { return ledger{tx: tx, remote: name}.resetCredentials() }); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	return nil
 }
 
 // call runs one request, trying again with jittered exponential backoff while it fails with a retryable error
@@ -191,15 +171,15 @@ func (s *Syncer) call(ctx context.Context, st *Stats, what string, fn func() err
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if errors.Is(err, carddav.ErrUnauthorized) {
-			return fmt.Errorf("engine: %s: %w: %w", what, ErrCredentialsRejected, err)
+		if errors.Is(err, storage.ErrCredentialsRejected) {
+			return fmt.Errorf("%s: %w: %w", what, ErrCredentialsRejected, err)
 		}
-		if !carddav.Retryable(err) || attempt >= s.cfg.maxAttempts {
-			return fmt.Errorf("engine: %s: %w", what, err)
+		if !storage.Retryable(err) || attempt >= s.cfg.maxAttempts {
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		wait := backoff(attempt, time.Second, s.cfg.maxRetryWait, s.cfg.random)
-		if ra := retryAfter(err); ra > s.cfg.maxRetryWait {
-			return fmt.Errorf("engine: %s: server asks to wait %s: %w", what, ra, err)
+		if ra := storage.RetryAfter(err); ra > s.cfg.maxRetryWait {
+			return fmt.Errorf("%s: server asks to wait %s: %w", what, ra, err)
 		} else if ra > wait {
 			wait = ra
 		}
@@ -220,15 +200,6 @@ func backoff(attempt int, base, ceiling time.Duration, random func() float64) ti
 	}
 	d = min(d, ceiling)
 	return d/2 + time.Duration(random()*float64(d/2))
-}
-
-// retryAfter is the server's Retry-After on err, or zero.
-func retryAfter(err error) time.Duration {
-	var he *carddav.HTTPError
-	if errors.As(err, &he) {
-		return he.RetryAfter
-	}
-	return 0
 }
 
 func sleep(ctx context.Context, clk Clock, d time.Duration) error {

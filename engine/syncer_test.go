@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/contactsync/contactsync/adapters/carddav"
 	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/bench"
 	"github.com/contactsync/contactsync/changelog"
 	"github.com/contactsync/contactsync/engine"
+	"github.com/contactsync/contactsync/engine/storage"
 )
 
 // TestAgainstServers runs every sync scenario against each real server, each case in a fresh address book.
@@ -137,20 +137,20 @@ type cutShort struct {
 	noData bool
 }
 
-func (c cutShort) QueryAll(ctx context.Context, ab string, fn func(carddav.Object) error) error {
+func (c cutShort) FetchAll(ctx context.Context, fn func(storage.Object) error) error {
 	n := 0
-	err := c.Remote.QueryAll(ctx, ab, func(o carddav.Object) error {
+	err := c.Remote.FetchAll(ctx, func(o storage.Object) error {
 		if n == c.after {
 			return errStopQuery
 		}
 		n++
 		if c.noData {
-			o.Data, o.Err = nil, fmt.Errorf("carddav: %w: no address-data", carddav.ErrNotFound)
+			o.Data, o.Err = nil, fmt.Errorf("no address-data: %w", storage.ErrGone)
 		}
 		return fn(o)
 	})
 	if errors.Is(err, errStopQuery) {
-		return fmt.Errorf("carddav: REPORT: %w", carddav.ErrResponseTooLarge)
+		return errors.New("REPORT: response body over the size limit")
 	}
 	return err
 }
@@ -163,9 +163,9 @@ type countQueries struct {
 	n *int
 }
 
-func (c countQueries) QueryAll(ctx context.Context, ab string, fn func(carddav.Object) error) error {
+func (c countQueries) FetchAll(ctx context.Context, fn func(storage.Object) error) error {
 	*c.n++
-	return c.Remote.QueryAll(ctx, ab, fn)
+	return c.Remote.FetchAll(ctx, fn)
 }
 
 func testQueryCutShort(t *testing.T, e *env) {
@@ -374,7 +374,7 @@ func testMassDeletionGuard(t *testing.T, e *env) {
 	if s := a.status(); !strings.Contains(s.LastError, "mass deletion") {
 		t.Fatalf("status does not show the refusal: %q", s.LastError)
 	}
-	allowed, err := engine.NewSyncer(context.Background(), a.store, remoteName, a.env.other, engine.AllowMassDeletion(true))
+	allowed, err := engine.NewSyncer(context.Background(), a.store, remoteName, a.env.other.Collection(a.env.ab), engine.AllowMassDeletion(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,8 +468,8 @@ func invalidToken(e *env) string {
 // noSyncCollection stands for a server without RFC 6578.
 type noSyncCollection struct{ engine.Remote }
 
-func (noSyncCollection) SyncCollection(context.Context, string, string, int) (*carddav.SyncPage, error) {
-	return nil, fmt.Errorf("sync-collection: %w", carddav.ErrNotSupported)
+func (noSyncCollection) Changes(context.Context, string) (*storage.Page, error) {
+	return nil, fmt.Errorf("sync-collection: %w", storage.ErrNotSupported)
 }
 
 func testListingFallback(t *testing.T, e *env) {
@@ -496,8 +496,8 @@ type corrupting struct {
 	uid string
 }
 
-func (c corrupting) MultiGet(ctx context.Context, ab string, hrefs []string) ([]carddav.Object, error) {
-	objs, err := c.Remote.MultiGet(ctx, ab, hrefs)
+func (c corrupting) Fetch(ctx context.Context, hrefs []string) ([]storage.Object, error) {
+	objs, err := c.Remote.Fetch(ctx, hrefs)
 	for i := range objs {
 		if strings.Contains(string(objs[i].Data), "UID:"+c.uid) {
 			objs[i].Data = []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + c.uid + "\r\nthis is no property\r\n")
@@ -552,10 +552,10 @@ func testTwoRemotes(t *testing.T, e *env) {
 	e2 := newEnv(t, e.srv)
 	a := e.device()
 	ctx := context.Background()
-	if err := engine.AddRemote(ctx, a.store, engine.RemoteConfig{Name: "second", Endpoint: e2.srv.URL, AddressBook: e2.ab}); err != nil {
+	if err := engine.AddRemote(ctx, a.store, engine.RemoteConfig{Name: "second", Endpoint: e2.srv.URL, Kind: engine.KindCardDAV, Collection: e2.ab}); err != nil {
 		t.Fatal(err)
 	}
-	second, err := engine.NewSyncer(ctx, a.store, "second", e2.other)
+	second, err := engine.NewSyncer(ctx, a.store, "second", e2.other.Collection(e2.ab))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/changelog"
+	"github.com/contactsync/contactsync/engine/storage"
 )
 
 // Worker keeps a device in sync with its remotes in the background: it pushes soon after each local commit
@@ -144,7 +145,7 @@ func (w *Worker) runSlot(ctx context.Context, sl *remoteSlot) error {
 	}
 	sl.failures++
 	wait := backoff(sl.failures, time.Second, w.cfg.maxBackoff, w.cfg.random)
-	if ra := retryAfter(err); ra > wait {
+	if ra := storage.RetryAfter(err); ra > wait {
 		wait = ra
 	}
 	sl.retryAt = w.cfg.clock.Now().Add(wait)

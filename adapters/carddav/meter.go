@@ -1,25 +1,23 @@
-package engine
+package carddav
 
 import (
 	"io"
 	"net/http"
 	"sync/atomic"
-
-	"github.com/contactsync/contactsync/adapters/carddav"
 )
 
 // Meter counts the requests an HTTP client sends and the bytes it moves (request bodies plus response bodies
-// read). Put it between a carddav.Client and its transport with carddav.WithHTTPClient.
+// read). Put it between a Client and its transport with WithHTTPClient; it satisfies engine.Meter.
 type Meter struct {
-	next     carddav.HTTPDoer
+	next     HTTPDoer
 	requests atomic.Int64
 	bytes    atomic.Int64
 }
 
-var _ carddav.HTTPDoer = (*Meter)(nil)
+var _ HTTPDoer = (*Meter)(nil)
 
 // NewMeter counts what goes through next.
-func NewMeter(next carddav.HTTPDoer) *Meter { return &Meter{next: next} }
+func NewMeter(next HTTPDoer) *Meter { return &Meter{next: next} }
 
 // Do sends the request through the wrapped doer and counts it.
 func (m *Meter) Do(req *http.Request) (*http.Response, error) {

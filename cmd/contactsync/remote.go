@@ -70,7 +70,7 @@ func (c *remoteAddCmd) Run(ctx context.Context, g *globals, args []string) error
 			return err
 		}
 	}
-	rc := engine.RemoteConfig{Name: name, Endpoint: c.url, Username: c.username}
+	rc := engine.RemoteConfig{Name: name, Kind: engine.KindCardDAV, Endpoint: c.url, Username: c.username}
 	client, err := newCardDAVClient(rc, password, nil)
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func (c *remoteAddCmd) Run(ctx context.Context, g *globals, args []string) error
 	if err != nil {
 		return fmt.Errorf("remote add %s: %w", name, err)
 	}
-	rc.AddressBook = ab.URL
+	rc.Collection = ab.URL
 	store, err := g.openStore(engine.Migrations())
 	if err != nil {
 		return err
@@ -127,7 +127,7 @@ func (c *remoteListCmd) Run(ctx context.Context, g *globals, args []string) erro
 		if user == "" {
 			user = "-"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", r.Name, user, r.AddressBook)
+		fmt.Fprintf(w, "%s\t%s\t%s\n", r.Name, user, r.Collection)
 	}
 	return w.Flush()
 }
@@ -315,14 +315,14 @@ func openSyncers(ctx context.Context, g *globals, store *changelog.Store, names 
 		}
 		// The client's endpoint is the address book itself: discovery may have led to another host than the
 		// one the user typed, and credentials go only to the endpoint's origin.
-		meter := engine.NewMeter(noRedirects())
+		meter := carddav.NewMeter(noRedirects())
 		abConfig := rc
-		abConfig.Endpoint = rc.AddressBook
+		abConfig.Endpoint = rc.Collection
 		client, err := newCardDAVClient(abConfig, creds.Passwords[rc.Name], meter)
 		if err != nil {
 			return nil, err
 		}
-		s, err := engine.NewSyncer(ctx, store, rc.Name, client, append([]engine.Option{engine.WithMeter(meter)}, opts...)...)
+		s, err := engine.NewSyncer(ctx, store, rc.Name, client.Collection(rc.Collection), append([]engine.Option{engine.WithMeter(meter)}, opts...)...)
 		if err != nil {
 			return nil, err
 		}

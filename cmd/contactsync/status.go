@@ -78,7 +78,7 @@ func (c *statusCmd) Run(ctx context.Context, g *globals, args []string) error {
 }
 
 func toStatusJSON(s engine.RemoteStatus) statusJSON {
-	j := statusJSON{Name: s.Name, URL: s.Endpoint, AddressBook: s.AddressBook, Username: s.Username, State: s.State,
+	j := statusJSON{Name: s.Name, URL: s.Endpoint, AddressBook: s.Collection, Username: s.Username, State: s.State,
 		Cursor: s.Cursor, Pending: s.Pending, SyncToken: s.SyncToken, Mirrored: s.Mirrored, Conflicts: s.Conflicts,
 		LastError: s.LastError, SetAside: []asideJSON{}}
 	if !s.LastSync.IsZero() {
@@ -100,7 +100,7 @@ func printStatus(w io.Writer, s engine.RemoteStatus) {
 	if s.SyncToken != "" {
 		token = "held (" + s.SyncToken + ")"
 	}
-	fmt.Fprintf(w, "%s  %s  [%s]\n", s.Name, s.AddressBook, s.State)
+	fmt.Fprintf(w, "%s  %s  [%s]\n", s.Name, s.Collection, s.State)
 	fmt.Fprintf(w, "  last sync:  %s\n", last)
 	fmt.Fprintf(w, "  pending:    %d change(s) to push (cursor at revision %d)\n", s.Pending, s.Cursor)
 	fmt.Fprintf(w, "  sync token: %s\n", token)

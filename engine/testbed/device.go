@@ -92,7 +92,7 @@ func (d *device) startProcess(ctx context.Context, r *run, db string) error {
 
 // startInproc runs an engine.Worker in this process, talking to the server through the proxy.
 func (d *device) startInproc(ctx context.Context, r *run, i int) error {
-	rc := engine.RemoteConfig{Name: remoteName, Endpoint: r.abURL, AddressBook: r.abURL, Username: r.be.username}
+	rc := engine.RemoteConfig{Name: remoteName, Endpoint: r.abURL, Kind: engine.KindCardDAV, Collection: r.abURL, Username: r.be.username}
 	if err := engine.AddRemote(ctx, d.store, rc); err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (d *device) startInproc(ctx context.Context, r *run, i int) error {
 	}
 	logger := slog.New(r.counter).With("device", d.name)
 	rnd := lockedRand(newRand(r.cfg.Seed, 1<<33+uint64(i)).Float64)
-	s, err := engine.NewSyncer(ctx, d.store, remoteName, client, engine.WithLogger(logger), engine.WithRandom(rnd))
+	s, err := engine.NewSyncer(ctx, d.store, remoteName, client.Collection(r.abURL), engine.WithLogger(logger), engine.WithRandom(rnd))
 	if err != nil {
 		return err
 	}

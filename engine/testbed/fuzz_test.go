@@ -130,14 +130,14 @@ func FuzzServerResponses(f *testing.F) {
 			t.Fatal(err)
 		}
 		ab := hs.URL + fuzzAB
-		if err := engine.AddRemote(ctx, store, engine.RemoteConfig{Name: "fuzz", Endpoint: ab, AddressBook: ab}); err != nil {
+		if err := engine.AddRemote(ctx, store, engine.RemoteConfig{Name: "fuzz", Endpoint: ab, Kind: engine.KindCardDAV, Collection: ab}); err != nil {
 			t.Fatal(err)
 		}
 		client, err := carddav.New(ab, carddav.WithMaxXMLSize(1<<20), carddav.WithMaxObjectSize(1<<18))
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := engine.NewSyncer(ctx, store, "fuzz", client, engine.WithMaxAttempts(1))
+		s, err := engine.NewSyncer(ctx, store, "fuzz", client.Collection(ab), engine.WithMaxAttempts(1))
 		if err != nil {
 			t.Fatal(err)
 		}

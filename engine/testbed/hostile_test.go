@@ -66,7 +66,7 @@ func TestHostileServer(t *testing.T) {
 		}
 		local[uid] = data
 	}
-	if err := engine.AddRemote(ctx, store, engine.RemoteConfig{Name: "hostile", Endpoint: ab, AddressBook: ab, Username: srv.Username}); err != nil {
+	if err := engine.AddRemote(ctx, store, engine.RemoteConfig{Name: "hostile", Endpoint: ab, Kind: engine.KindCardDAV, Collection: ab, Username: srv.Username}); err != nil {
 		t.Fatal(err)
 	}
 	// Limits below the giant bodies keep the test to megabytes; faultproxy's own tests check the defaults.
@@ -74,7 +74,7 @@ func TestHostileServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := engine.NewSyncer(ctx, store, "hostile", client)
+	s, err := engine.NewSyncer(ctx, store, "hostile", client.Collection(ab))
 	if err != nil {
 		t.Fatal(err)
 	}

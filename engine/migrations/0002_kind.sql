@@ -1,0 +1,5 @@
+-- A remote records its kind of storage (the factory that opens it); every remote made before kinds existed is
+-- a CardDAV address book. Its collection is the address book's URL for CardDAV, whatever names the
+-- collection for another kind.
+ALTER TABLE engine_remotes ADD COLUMN kind TEXT NOT NULL DEFAULT 'carddav';
+ALTER TABLE engine_remotes RENAME COLUMN addressbook TO collection;
