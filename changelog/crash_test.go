@@ -58,7 +58,7 @@ func crashChild(path string) int {
 	for {
 		err := s.Update(ctx, func(tx *Tx) error {
 			k := int(tx.LastRevision()/crashBatch) + 1
-			last, err := tx.Apply(Remote(fmt.Sprintf("batch%d", k)), crashBatchChanges(k))
+			last, err := tx.Apply(FromRemote(fmt.Sprintf("batch%d", k)), crashBatchChanges(k))
 			if err != nil {
 				return err
 			}

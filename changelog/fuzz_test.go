@@ -38,7 +38,7 @@ func FuzzContactRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.Add(ctx, Remote("fuzz"), Contact{ID: id, Data: data, Source: source})
+		_, err = s.Add(ctx, FromRemote("fuzz"), Contact{ID: id, Data: data, Source: source})
 		valid := id != "" && utf8.ValidString(id) && len(data) > 0 && utf8.ValidString(source)
 		if !valid {
 			if !errors.Is(err, ErrInvalid) {
@@ -63,7 +63,7 @@ func FuzzContactRoundTrip(f *testing.F) {
 			}
 			if task.Op == OpAdd {
 				n++
-				if task.ID != id || !bytes.Equal(task.Contact.Data, data) || !task.OnlyFrom(Remote("fuzz")) {
+				if task.ID != id || !bytes.Equal(task.Contact.Data, data) || !task.OnlyFrom(FromRemote("fuzz")) {
 					t.Fatalf("Sync yields %+v, want the added contact from remote:fuzz", task)
 				}
 			}

@@ -41,7 +41,7 @@ func TestNotify(t *testing.T) {
 		wake bool
 	}{
 		{"add", func() error { _, err := s.Add(ctx, Local, card("b", 1)); return err }, true},
-		{"replace", func() error { _, err := s.Replace(ctx, Remote("home"), card("b", 2)); return err }, true},
+		{"replace", func() error { _, err := s.Replace(ctx, FromRemote("home"), card("b", 2)); return err }, true},
 		{"batch", func() error {
 			_, err := s.Apply(ctx, Local, []Change{{Op: OpAdd, Contact: card("c", 1)}, {Op: OpRemove, Contact: Contact{ID: "c"}}})
 			return err

@@ -7,7 +7,7 @@ import (
 )
 
 // Origin says where a change came from: [Local] for an edit made on the device, or "remote:<name>" (see
-// [Remote]) for a change pulled from that remote. A sync worker uses it to avoid sending a remote its own
+// [FromRemote]) for a change pulled from that remote. A sync worker uses it to avoid sending a remote its own
 // changes back.
 type Origin string
 
@@ -16,8 +16,8 @@ const Local Origin = "local"
 
 const remotePrefix = "remote:"
 
-// Remote is the origin of changes pulled from the remote called name.
-func Remote(name string) Origin { return Origin(remotePrefix + name) }
+// FromRemote is the origin of changes pulled from the remote called name.
+func FromRemote(name string) Origin { return Origin(remotePrefix + name) }
 
 // RemoteName gives the remote's name for a remote origin, and false for any other origin.
 func (o Origin) RemoteName() (string, bool) {

@@ -13,10 +13,10 @@ func TestOrigin(t *testing.T) {
 		isRemote bool
 	}{
 		{Local, true, "", false},
-		{Remote("home"), true, "home", true},
-		{Remote("a,b:c"), true, "a,b:c", true},
-		{Remote(""), false, "", false},
-		{Remote("\xff"), false, "\xff", true},
+		{FromRemote("home"), true, "home", true},
+		{FromRemote("a,b:c"), true, "a,b:c", true},
+		{FromRemote(""), false, "", false},
+		{FromRemote("\xff"), false, "\xff", true},
 		{"", false, "", false},
 		{"LOCAL", false, "", false},
 		{"remote", false, "", false},
@@ -34,7 +34,7 @@ func TestOrigin(t *testing.T) {
 }
 
 func TestTaskOnlyFrom(t *testing.T) {
-	home := Remote("home")
+	home := FromRemote("home")
 	tests := []struct {
 		name    string
 		origins []Origin
@@ -42,7 +42,7 @@ func TestTaskOnlyFrom(t *testing.T) {
 	}{
 		{"only that remote", []Origin{home}, true},
 		{"also local", []Origin{Local, home}, false},
-		{"another remote", []Origin{Remote("work")}, false},
+		{"another remote", []Origin{FromRemote("work")}, false},
 		{"unknown history", nil, false},
 	}
 	for _, tt := range tests {

@@ -187,7 +187,7 @@ func TestPropertyReplay(t *testing.T) {
 		m := &model{contacts: map[string]Contact{}, snapshots: []map[string]Contact{{}}, cursors: map[string]uint64{}, retention: retention}
 
 		ids := rapid.SampledFrom([]string{"a", "b", "c", "d", "e", "p00", "p01", "p02"})
-		origins := rapid.SampledFrom([]Origin{Local, Remote("home"), Remote("work,phone")})
+		origins := rapid.SampledFrom([]Origin{Local, FromRemote("home"), FromRemote("work,phone")})
 		data := rapid.OneOf(
 			rapid.Map(rapid.IntRange(0, 1000), func(i int) []byte { return fmt.Appendf(nil, "BEGIN:VCARD\r\nFN:v%d\r\nEND:VCARD\r\n", i) }),
 			rapid.SliceOfN(rapid.Byte(), 1, 40), // arbitrary bytes, not UTF-8 at all

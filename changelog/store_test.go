@@ -46,7 +46,7 @@ func readLog(t testing.TB, s *Store) []logRow {
 
 func TestOps(t *testing.T) {
 	ctx := context.Background()
-	remote := Remote("home")
+	remote := FromRemote("home")
 	add := func(id string, v int) func(*Store) error {
 		return func(s *Store) error { _, err := s.Add(ctx, Local, card(id, v)); return err }
 	}
@@ -132,7 +132,7 @@ func TestOps(t *testing.T) {
 		},
 		{
 			name:  "invalid input is refused",
-			steps: []step{{do: add("", 1), wantErr: ErrInvalid}, {do: func(s *Store) error { _, err := s.Add(ctx, Local, Contact{ID: "a"}); return err }, wantErr: ErrInvalid}, {do: func(s *Store) error { _, err := s.Add(ctx, "elsewhere", card("a", 1)); return err }, wantErr: ErrInvalid}, {do: func(s *Store) error { return s.Remove(ctx, Remote(""), "a") }, wantErr: ErrInvalid}, {do: func(s *Store) error { _, err := s.Add(ctx, Local, card("\xff", 1)); return err }, wantErr: ErrInvalid}},
+			steps: []step{{do: add("", 1), wantErr: ErrInvalid}, {do: func(s *Store) error { _, err := s.Add(ctx, Local, Contact{ID: "a"}); return err }, wantErr: ErrInvalid}, {do: func(s *Store) error { _, err := s.Add(ctx, "elsewhere", card("a", 1)); return err }, wantErr: ErrInvalid}, {do: func(s *Store) error { return s.Remove(ctx, FromRemote(""), "a") }, wantErr: ErrInvalid}, {do: func(s *Store) error { _, err := s.Add(ctx, Local, card("\xff", 1)); return err }, wantErr: ErrInvalid}},
 			want:  map[string]int{},
 		},
 	}
@@ -189,7 +189,7 @@ func TestStoredContact(t *testing.T) {
 		t.Errorf("Get = %+v, want the data verbatim, source facebook, rev 1", got)
 	}
 	clock.Advance(time.Hour)
-	replaced, err := s.Replace(ctx, Remote("home"), Contact{ID: "x", Data: []byte("v2")})
+	replaced, err := s.Replace(ctx, FromRemote("home"), Contact{ID: "x", Data: []byte("v2")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestApplyIsAllOrNothing(t *testing.T) {
 		{Op: OpAdd, Contact: card("a", 3)}, // fails: a exists
 		{Op: OpAdd, Contact: card("c", 1)},
 	}
-	_, err := s.Apply(ctx, Remote("home"), batch)
+	_, err := s.Apply(ctx, FromRemote("home"), batch)
 	if !errors.Is(err, ErrExists) {
 		t.Fatalf("Apply = %v, want ErrExists", err)
 	}
@@ -233,7 +233,7 @@ func TestApplyIsAllOrNothing(t *testing.T) {
 	if got := snapshot(t, s); len(got) != 1 || !bytes.Equal(got["a"].Data, card("a", 1).Data) {
 		t.Errorf("store after a failed batch = %v, want only a at version 1", got)
 	}
-	last, err := s.Apply(ctx, Remote("home"), batch[:2])
+	last, err := s.Apply(ctx, FromRemote("home"), batch[:2])
 	if err != nil || last != 3 {
 		t.Fatalf("Apply = %d, %v; want last revision 3 (revisions 2 and 3, none lost to the failed batch)", last, err)
 	}

@@ -20,7 +20,7 @@ func runScript(t *testing.T, s *Store, versions map[string]int, steps []string) 
 	for _, step := range steps {
 		origin := Local
 		if name, rest, ok := strings.Cut(step, ":"); ok {
-			origin, step = Remote(name), rest
+			origin, step = FromRemote(name), rest
 		}
 		verb, id, _ := strings.Cut(step, " ")
 		var err error

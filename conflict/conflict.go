@@ -14,16 +14,16 @@ import (
 type Side string
 
 const (
-	Local  Side = "local"
-	Remote Side = "remote"
+	LocalSide  Side = "local"
+	RemoteSide Side = "remote"
 )
 
 // Other is the opposite side.
 func (s Side) Other() Side {
-	if s == Local {
-		return Remote
+	if s == LocalSide {
+		return RemoteSide
 	}
-	return Local
+	return LocalSide
 }
 
 // Kind says what the losing side did.
@@ -38,10 +38,10 @@ const (
 	KindDelete Kind = "delete"
 )
 
-// Conflict is one decision the merge took between two concurrent changes,
+// Decision is one decision the merge took between two concurrent changes,
 // kept so that a user can list it and pick the losing value instead. The
 // same inputs give the same Conflicts on every device, with the same ID.
-type Conflict struct {
+type Decision struct {
 	// ID identifies the conflict: a hash of UID, property, group, kind,
 	// winner and loser, so two devices that resolve the same conflict
 	// record the same ID (and a store can ignore the second).
@@ -69,14 +69,14 @@ type Conflict struct {
 // compareConflicts orders conflicts by property, group, winner, loser,
 // kind and losing side: a total order, so that the list comes out the same
 // on every device.
-func compareConflicts(a, b Conflict) int {
+func compareConflicts(a, b Decision) int {
 	return cmp.Or(cmp.Compare(a.Property, b.Property), cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)),
 		cmp.Compare(a.Winner, b.Winner), cmp.Compare(a.Loser, b.Loser), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Side, b.Side))
 }
 
 // conflictID hashes what identifies a conflict on every device. The losing
 // side is left out: one device's local is another's remote.
-func conflictID(c *Conflict) string {
+func conflictID(c *Decision) string {
 	h := sha256.New()
 	for _, s := range []string{c.UID, c.Property, strings.ToLower(c.Group), string(c.Kind), c.Winner, c.Loser} {
 		h.Write([]byte(s))

@@ -59,12 +59,12 @@ func bytesOf(c *vcard.Card) string {
 // swapped returns conflicts as the merge with local and remote exchanged
 // reports them: each with the other side, in Merge's order (by property,
 // group, winner, loser, kind and side).
-func swapped(cs []conflict.Conflict) []conflict.Conflict {
+func swapped(cs []conflict.Decision) []conflict.Decision {
 	out := slices.Clone(cs)
 	for i := range out {
 		out[i].Side = out[i].Side.Other()
 	}
-	slices.SortStableFunc(out, func(a, b conflict.Conflict) int {
+	slices.SortStableFunc(out, func(a, b conflict.Decision) int {
 		return cmp.Or(cmp.Compare(a.Property, b.Property), cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)),
 			cmp.Compare(a.Winner, b.Winner), cmp.Compare(a.Loser, b.Loser), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Side, b.Side))
 	})
@@ -72,7 +72,7 @@ func swapped(cs []conflict.Conflict) []conflict.Conflict {
 }
 
 // loserProps parses the losing lines of every conflict.
-func loserProps(cs []conflict.Conflict) []*vcard.Property {
+func loserProps(cs []conflict.Decision) []*vcard.Property {
 	var out []*vcard.Property
 	for _, c := range cs {
 		if c.Loser == "" {

@@ -15,7 +15,7 @@ type Result struct {
 	Card *vcard.Card
 	// Conflicts lists the decisions taken between concurrent changes,
 	// sorted by property, group, winner, loser, kind and losing side.
-	Conflicts []Conflict
+	Conflicts []Decision
 	// WriteLocal reports that the result (Card, or the deletion when Card is
 	// nil) differs in content from local: the device must store it.
 	WriteLocal bool
@@ -111,13 +111,13 @@ func checkUID(base, local, remote *vcard.Card) error {
 // mergeDeleted handles a contact that exists on one side only: deleted on
 // the other side, or (without a base) created on this one.
 func mergeDeleted(base, local, remote *vcard.Card) Result {
-	kept, gone := remote, Local
+	kept, gone := remote, LocalSide
 	if remote == nil {
-		kept, gone = local, Remote
+		kept, gone = local, RemoteSide
 	}
 	res := Result{}
 	write := func(s Side) {
-		if s == Local {
+		if s == LocalSide {
 			res.WriteLocal = true
 		} else {
 			res.WriteRemote = true
@@ -139,12 +139,12 @@ func mergeDeleted(base, local, remote *vcard.Card) Result {
 	// deletion is recorded so that a user can repeat it.
 	res.Card = kept.Clone()
 	write(gone)
-	c := Conflict{UID: kept.UID(), Kind: KindDelete, Side: gone, At: revOf(kept)}
+	c := Decision{UID: kept.UID(), Kind: KindDelete, Side: gone, At: revOf(kept)}
 	if fn := kept.Get("FN"); fn != nil {
 		c.Winner = contentLine(fn)
 	}
 	c.ID = conflictID(&c)
-	res.Conflicts = []Conflict{c}
+	res.Conflicts = []Decision{c}
 	return res
 }
 

@@ -75,8 +75,8 @@ func TestMergeWholeCard(t *testing.T) {
 		{name: "deleted locally, unchanged remotely", base: cardA, remote: cardA, writeRemote: true},
 		{name: "deleted remotely, unchanged locally", base: cardA, local: cardA, writeLocal: true},
 		{name: "deleted locally, re-stamped remotely", base: cardA, remote: cardAre, writeRemote: true},
-		{name: "deleted locally, edited remotely", base: cardA, remote: cardA2, want: cardA2, writeLocal: true, conflict: conflict.Local},
-		{name: "deleted remotely, edited locally", base: cardA, local: cardA2, want: cardA2, writeRemote: true, conflict: conflict.Remote},
+		{name: "deleted locally, edited remotely", base: cardA, remote: cardA2, want: cardA2, writeLocal: true, conflict: conflict.LocalSide},
+		{name: "deleted remotely, edited locally", base: cardA, local: cardA2, want: cardA2, writeRemote: true, conflict: conflict.RemoteSide},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := conflict.Merge(mustCard(t, tc.base), mustCard(t, tc.local), mustCard(t, tc.remote))
@@ -94,7 +94,7 @@ func TestMergeWholeCard(t *testing.T) {
 				t.Errorf("unexpected conflicts: %+v", res.Conflicts)
 			case tc.conflict != "":
 				// The whole contact, named by its FN, at the REV of the edit.
-				want := conflict.Conflict{UID: "a", Kind: conflict.KindDelete, Winner: "FN:Ann", Side: tc.conflict,
+				want := conflict.Decision{UID: "a", Kind: conflict.KindDelete, Winner: "FN:Ann", Side: tc.conflict,
 					At: time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)}
 				if len(res.Conflicts) != 1 {
 					t.Fatalf("conflicts: %+v, want one", res.Conflicts)
@@ -167,7 +167,7 @@ func TestConflictJSON(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
 		}
 	}
-	var back conflict.Conflict
+	var back conflict.Decision
 	if err := json.Unmarshal(b, &back); err != nil || back != res.Conflicts[0] {
 		t.Errorf("JSON does not read back: %+v, %v", back, err)
 	}

@@ -228,10 +228,10 @@ func (m *merger) added(md mode, ls, rs []*unit, la, ra []int) {
 		}
 	}
 	for _, u := range ladd {
-		m.adds[la[u.idx]+1] = append(m.adds[la[u.idx]+1], addition{units: one(u), from: Local, order: u.idx})
+		m.adds[la[u.idx]+1] = append(m.adds[la[u.idx]+1], addition{units: one(u), from: LocalSide, order: u.idx})
 	}
 	for _, u := range radd {
-		m.adds[ra[u.idx]+1] = append(m.adds[ra[u.idx]+1], addition{units: one(u), from: Remote, order: u.idx})
+		m.adds[ra[u.idx]+1] = append(m.adds[ra[u.idx]+1], addition{units: one(u), from: RemoteSide, order: u.idx})
 	}
 }
 
@@ -253,9 +253,9 @@ func (m *merger) resolve(md mode, bu, lu, ru *unit) outcome {
 		return m.mergeList(bu, lu, ru)
 	case lu == nil || ru == nil:
 		// Edit beats delete.
-		kept, lost := ru, Local
+		kept, lost := ru, LocalSide
 		if ru == nil {
-			kept, lost = lu, Remote
+			kept, lost = lu, RemoteSide
 		}
 		if md != meta {
 			m.record(KindDelete, kept, nil, lost)
@@ -478,9 +478,9 @@ func (m *merger) winner(lu, ru *unit) (w, l *unit, lost Side) {
 		lw = !unitLess(lu, ru)
 	}
 	if lw {
-		return lu, ru, Remote
+		return lu, ru, RemoteSide
 	}
-	return ru, lu, Local
+	return ru, lu, LocalSide
 }
 
 // compareUnits orders units by content, then by bytes; it never depends
@@ -538,21 +538,21 @@ func (m *merger) record(kind Kind, w, l *unit, lost Side) {
 
 // conflicts writes the decisions out, with the winners as the card holds
 // them, in the order of compareConflicts.
-func (m *merger) conflicts(renamed map[*unit]*unit) []Conflict {
+func (m *merger) conflicts(renamed map[*unit]*unit) []Decision {
 	if len(m.decisions) == 0 {
 		return nil
 	}
-	out := make([]Conflict, len(m.decisions))
+	out := make([]Decision, len(m.decisions))
 	for i, d := range m.decisions {
 		w := d.w
 		if r := renamed[w]; r != nil {
 			w = r
 		}
 		at := m.rrev
-		if d.lost == Remote {
+		if d.lost == RemoteSide {
 			at = m.lrev
 		}
-		out[i] = Conflict{UID: m.uid, Property: w.class, Group: w.group, Kind: d.kind,
+		out[i] = Decision{UID: m.uid, Property: w.class, Group: w.group, Kind: d.kind,
 			Winner: lines(w), Loser: lines(d.l), Side: d.lost, At: at}
 		out[i].ID = conflictID(&out[i])
 	}

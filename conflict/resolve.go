@@ -17,7 +17,7 @@ import (
 //
 // It returns ErrStale when card no longer holds the winner, and
 // ErrBadConflict when the conflict's lines do not read as vCard lines.
-func Resolve(card *vcard.Card, c Conflict) (*vcard.Card, error) {
+func Resolve(card *vcard.Card, c Decision) (*vcard.Card, error) {
 	if c.Property == "" {
 		return nil, nil
 	}

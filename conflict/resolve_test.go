@@ -45,7 +45,7 @@ func TestResolve(t *testing.T) {
 }
 
 // checkResolved checks that out is card with c's winner swapped for c's loser.
-func checkResolved(t *testing.T, card, out *vcard.Card, c conflict.Conflict) {
+func checkResolved(t *testing.T, card, out *vcard.Card, c conflict.Decision) {
 	t.Helper()
 	has := func(card *vcard.Card, line string) bool {
 		return slices.ContainsFunc(card.Props, func(p *vcard.Property) bool { return sameLine(p, line) })

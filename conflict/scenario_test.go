@@ -103,10 +103,10 @@ func cardBytes(c *vcard.Card) []byte {
 	return c.Bytes()
 }
 
-func conflictsJSON(t *testing.T, cs []conflict.Conflict) []byte {
+func conflictsJSON(t *testing.T, cs []conflict.Decision) []byte {
 	t.Helper()
 	if cs == nil {
-		cs = []conflict.Conflict{}
+		cs = []conflict.Decision{}
 	}
 	b, err := json.MarshalIndent(cs, "", "  ")
 	if err != nil {

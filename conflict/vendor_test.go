@@ -248,7 +248,7 @@ func applyEdit(c *vcard.Card, e sideEdit) ([]int, []*vcard.Property) {
 // checkOneConflict checks that a property both sides changed differently
 // gives exactly one Conflict, that the card holds one of the two values and
 // that the Conflict's loser is the other.
-func checkOneConflict(t *testing.T, got *vcard.Card, cs []conflict.Conflict, name string, l, r *vcard.Property) {
+func checkOneConflict(t *testing.T, got *vcard.Card, cs []conflict.Decision, name string, l, r *vcard.Property) {
 	t.Helper()
 	if len(cs) != 1 {
 		t.Fatalf("both sides changed %s: %d conflicts, want 1: %+v\n%s", name, len(cs), cs, got.Bytes())
@@ -261,9 +261,9 @@ func checkOneConflict(t *testing.T, got *vcard.Card, cs []conflict.Conflict, nam
 	if len(ps) != 1 {
 		t.Fatalf("merged card holds %d %s, want 1:\n%s", len(ps), name, got.Bytes())
 	}
-	winner, loser, loserSide := l, r, conflict.Remote
+	winner, loser, loserSide := l, r, conflict.RemoteSide
 	if ps[0].Canonical() == r.Canonical() {
-		winner, loser, loserSide = r, l, conflict.Local
+		winner, loser, loserSide = r, l, conflict.LocalSide
 	}
 	if ps[0].Canonical() != winner.Canonical() {
 		t.Fatalf("merged %s is %q, neither side's value (%q, %q)", name, ps[0].Canonical(), l.Canonical(), r.Canonical())

@@ -130,7 +130,7 @@ func (s *Syncer) cursor(ctx context.Context) (uint64, error) {
 // outcome a crash hid, and contacts the remote holds that the device no longer has (a delete the replay folded
 // away, a clear, a cursor older than the kept history).
 func pending(ctx context.Context, store *changelog.Store, name string, cursor uint64) (ids []string, done uint64, err error) {
-	origin := changelog.Remote(name)
+	origin := changelog.FromRemote(name)
 	seen := make(map[string]struct{})
 	for task, err := range store.Sync(ctx, cursor) {
 		if err != nil {

@@ -44,7 +44,7 @@ type Remote interface {
 
 // RemoteConfig is a configured remote. It never holds a password: the caller keeps credentials.
 type RemoteConfig struct {
-	// Name identifies the remote on this device; changes pulled from it carry the origin changelog.Remote(Name).
+	// Name identifies the remote on this device; changes pulled from it carry the origin changelog.FromRemote(Name).
 	Name string
 	// Kind is the kind of storage, which says how to open it (KindCardDAV for a CardDAV address book).
 	Kind string

@@ -37,7 +37,7 @@ func NewSyncer(ctx context.Context, store *changelog.Store, name string, remote 
 	}); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	return &Syncer{store: store, name: name, origin: changelog.Remote(name), remote: remote, cfg: cfg}, nil
+	return &Syncer{store: store, name: name, origin: changelog.FromRemote(name), remote: remote, cfg: cfg}, nil
 }
 
 // Name returns the remote's name.

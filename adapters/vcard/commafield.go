@@ -12,16 +12,16 @@ import (
 // first property with every item and drops the others.
 type commaField struct {
 	name  string
-	field func(*contact.Contact) *[]string
+	field func(*contact.MozContact) *[]string
 }
 
-func (f commaField) read(c *Card, ct *contact.Contact) {
+func (f commaField) read(c *Card, ct *contact.MozContact) {
 	for _, p := range c.All(f.name) {
 		*f.field(ct) = append(*f.field(ct), p.List()...)
 	}
 }
 
-func (f commaField) apply(c *Card, ct *contact.Contact) {
+func (f commaField) apply(c *Card, ct *contact.MozContact) {
 	var have []string
 	props := c.All(f.name)
 	for _, p := range props {

@@ -11,11 +11,11 @@ import (
 
 // ToContact reads the mozContact fields of a card (vCard 2.1, 3.0 or 4.0)
 // and keeps the card's bytes in VCard.
-func ToContact(c *Card) (*contact.Contact, error) {
+func ToContact(c *Card) (*contact.MozContact, error) {
 	if c == nil {
 		return nil, errNil
 	}
-	ct := &contact.Contact{}
+	ct := &contact.MozContact{}
 	for _, m := range mappers {
 		m.read(c, ct)
 	}
@@ -28,7 +28,7 @@ func ToContact(c *Card) (*contact.Contact, error) {
 // item1.TEL with its item1.X-ABLabel, parameters, X- properties, photos,
 // order) stays byte for byte. ct.VCard is not read; ct.Published has no
 // vCard property; a zero ct.Updated leaves REV alone.
-func Apply(card *Card, ct *contact.Contact) error {
+func Apply(card *Card, ct *contact.MozContact) error {
 	if card == nil || ct == nil {
 		return errNil
 	}
@@ -44,7 +44,7 @@ func Apply(card *Card, ct *contact.Contact) error {
 // 75 octets. A new card without a name gets an FN made from the name
 // parts, organization or first e-mail address, as vCard 3.0 and 4.0
 // require one.
-func FromContact(ct *contact.Contact, version string) (*Card, error) {
+func FromContact(ct *contact.MozContact, version string) (*Card, error) {
 	if ct == nil {
 		return nil, errNil
 	}
@@ -81,7 +81,7 @@ func FromContact(ct *contact.Contact, version string) (*Card, error) {
 	return c, nil
 }
 
-func displayName(ct *contact.Contact) string {
+func displayName(ct *contact.MozContact) string {
 	parts := slices.Concat(ct.HonorificPrefix, ct.GivenName, ct.AdditionalName, ct.FamilyName, ct.HonorificSuffix)
 	if s := strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), " "); s != "" {
 		return s
@@ -98,41 +98,41 @@ func displayName(ct *contact.Contact) string {
 // mappers lists every mozContact field with its properties; docs/vcard.md
 // has the same table for people.
 var mappers = []mapper{
-	singleField{names: []string{"UID"}, field: func(ct *contact.Contact) *string { return &ct.ID },
+	singleField{names: []string{"UID"}, field: func(ct *contact.MozContact) *string { return &ct.ID },
 		write: fixed("UID"), keepEmpty: true},
 	revField{},
-	textList("FN", func(ct *contact.Contact) *[]string { return &ct.Name }),
+	textList("FN", func(ct *contact.MozContact) *[]string { return &ct.Name }),
 	nameField{},
-	textList("X-PHONETIC-FIRST-NAME", func(ct *contact.Contact) *[]string { return &ct.PhoneticGivenName }),
-	textList("X-PHONETIC-LAST-NAME", func(ct *contact.Contact) *[]string { return &ct.PhoneticFamilyName }),
-	commaField{name: "NICKNAME", field: func(ct *contact.Contact) *[]string { return &ct.Nickname }},
-	typedList("EMAIL", func(ct *contact.Contact) *[]contact.Field { return &ct.Email }),
+	textList("X-PHONETIC-FIRST-NAME", func(ct *contact.MozContact) *[]string { return &ct.PhoneticGivenName }),
+	textList("X-PHONETIC-LAST-NAME", func(ct *contact.MozContact) *[]string { return &ct.PhoneticFamilyName }),
+	commaField{name: "NICKNAME", field: func(ct *contact.MozContact) *[]string { return &ct.Nickname }},
+	typedList("EMAIL", func(ct *contact.MozContact) *[]contact.Field { return &ct.Email }),
 	listField[contact.TelField]{names: []string{"TEL"}, write: fixed("TEL"),
-		field: func(ct *contact.Contact) *[]contact.TelField { return &ct.Tel },
+		field: func(ct *contact.MozContact) *[]contact.TelField { return &ct.Tel },
 		view:  telView, patch: telPatch, eq: func(a, b contact.TelField) bool {
 			return a.Value == b.Value && a.Carrier == b.Carrier && sameTypes(a.Type, a.Pref, b.Type, b.Pref)
 		}},
 	listField[contact.Address]{names: []string{"ADR"}, write: fixed("ADR"),
-		field: func(ct *contact.Contact) *[]contact.Address { return &ct.Adr },
+		field: func(ct *contact.MozContact) *[]contact.Address { return &ct.Adr },
 		view:  adrView, patch: adrPatch, eq: func(a, b contact.Address) bool {
 			return adrParts(a) == adrParts(b) && sameTypes(a.Type, a.Pref, b.Type, b.Pref)
 		}},
-	typedList("URL", func(ct *contact.Contact) *[]contact.Field { return &ct.URL }),
-	typedList("IMPP", func(ct *contact.Contact) *[]contact.Field { return &ct.IMPP }),
+	typedList("URL", func(ct *contact.MozContact) *[]contact.Field { return &ct.URL }),
+	typedList("IMPP", func(ct *contact.MozContact) *[]contact.Field { return &ct.IMPP }),
 	listField[string]{names: []string{"ORG"}, write: fixed("ORG"),
-		field: func(ct *contact.Contact) *[]string { return &ct.Org },
+		field: func(ct *contact.MozContact) *[]string { return &ct.Org },
 		view:  func(p *Property) string { return p.Components()[0] },
 		patch: func(p *Property, old, v string) { setComponent(p, 0, v) },
 		eq:    func(a, b string) bool { return a == b }},
-	textList("TITLE", func(ct *contact.Contact) *[]string { return &ct.JobTitle }),
-	singleField{names: []string{"BDAY"}, field: func(ct *contact.Contact) *string { return &ct.Bday }, write: fixed("BDAY")},
-	singleField{names: []string{"ANNIVERSARY", "X-ANNIVERSARY"}, field: func(ct *contact.Contact) *string { return &ct.Anniversary },
+	textList("TITLE", func(ct *contact.MozContact) *[]string { return &ct.JobTitle }),
+	singleField{names: []string{"BDAY"}, field: func(ct *contact.MozContact) *string { return &ct.Bday }, write: fixed("BDAY")},
+	singleField{names: []string{"ANNIVERSARY", "X-ANNIVERSARY"}, field: func(ct *contact.MozContact) *string { return &ct.Anniversary },
 		write: byVersion("ANNIVERSARY", "X-ANNIVERSARY")},
-	textList("NOTE", func(ct *contact.Contact) *[]string { return &ct.Note }),
-	commaField{name: "CATEGORIES", field: func(ct *contact.Contact) *[]string { return &ct.Category }},
-	mediaList("PHOTO", "image/", func(ct *contact.Contact) *[]string { return &ct.Photo }),
+	textList("NOTE", func(ct *contact.MozContact) *[]string { return &ct.Note }),
+	commaField{name: "CATEGORIES", field: func(ct *contact.MozContact) *[]string { return &ct.Category }},
+	mediaList("PHOTO", "image/", func(ct *contact.MozContact) *[]string { return &ct.Photo }),
 	genderField{},
-	mediaList("KEY", "application/", func(ct *contact.Contact) *[]string { return &ct.Key }),
+	mediaList("KEY", "application/", func(ct *contact.MozContact) *[]string { return &ct.Key }),
 }
 
 // byVersion names a property by the card's version: the RFC 6350 name in

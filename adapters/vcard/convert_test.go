@@ -25,9 +25,9 @@ func TestToContact(t *testing.T) {
 	tests := []struct {
 		name    string
 		fixture string
-		want    contact.Contact
+		want    contact.MozContact
 	}{
-		{"vCard 4.0 with every property", "valid/py-vobject__vcard40_full.vcf", contact.Contact{
+		{"vCard 4.0 with every property", "valid/py-vobject__vcard40_full.vcf", contact.MozContact{
 			ID:              "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6",
 			Updated:         time.Date(2023, 12, 15, 12, 0, 0, 0, time.UTC),
 			Name:            []string{"Dr. John Q. Public, III", "John Q. Public"},
@@ -53,17 +53,17 @@ func TestToContact(t *testing.T) {
 			Sex:         "male",
 			Key:         []string{"http://www.example.com/keys/jqpublic.pgp"},
 		}},
-		{"vCard 3.0 Apple style: groups, inline photos", "quirky/sabre-vobject__VCardConverterTest-30to40-input.vcf", contact.Contact{
+		{"vCard 3.0 Apple style: groups, inline photos", "quirky/sabre-vobject__VCardConverterTest-30to40-input.vcf", contact.MozContact{
 			Name: []string{"Steve"},
 			Tel:  []contact.TelField{{Type: []string{"home"}, Pref: true, Value: "+1 555 666 777"}, {Value: "+1 444 555 666"}},
 			Photo: []string{"data:image/jpeg;base64,Zm9v", "data:image/gif;base64,Zm9v", "data:image/png;base64,Zm9v",
 				"http://example.org/foo.png"},
 		}},
-		{"vCard 2.1 quoted-printable", "quirky/sabre-vobject__QuotedPrintableTest-compound.vcf", contact.Contact{
+		{"vCard 2.1 quoted-printable", "quirky/sabre-vobject__QuotedPrintableTest-compound.vcf", contact.MozContact{
 			Name: []string{"John Doe"}, GivenName: []string{"John"}, FamilyName: []string{"Doe"},
 			Adr: []contact.Address{{Type: []string{"work"}, StreetAddress: "Münster Str. 1", Locality: "Münster", PostalCode: "48143", CountryName: "Deutschland"}},
 		}},
-		{"Google 3.0 export", "quirky/ezvcard__gmail-single.vcf", contact.Contact{
+		{"Google 3.0 export", "quirky/ezvcard__gmail-single.vcf", contact.MozContact{
 			Name: []string{"Greg Dartmouth"}, GivenName: []string{"Greg"}, FamilyName: []string{"Dartmouth"},
 			PhoneticGivenName: []string{"Grregg"}, PhoneticFamilyName: []string{"Dart-mowth"}, Nickname: []string{"Gman"},
 			Email: []contact.Field{{Type: []string{"internet"}, Value: "gdartmouth@hotmail.com"}},
@@ -97,61 +97,61 @@ func TestApplyEdits(t *testing.T) {
 	tests := []struct {
 		name string
 		card string
-		edit func(ct *contact.Contact)
+		edit func(ct *contact.MozContact)
 		want string
 	}{
 		{"removing a grouped TEL removes its label", appleCard,
-			func(ct *contact.Contact) { ct.Tel = append(ct.Tel[:1], ct.Tel[2:]...) },
+			func(ct *contact.MozContact) { ct.Tel = append(ct.Tel[:1], ct.Tel[2:]...) },
 			strings.Replace(appleCard, "item1.TEL:905-222-1234\r\nitem1.X-ABLabel:AssistantPhone\r\n", "", 1)},
 		{"reordering swaps properties in place", appleCard,
-			func(ct *contact.Contact) { ct.Tel[0], ct.Tel[2] = ct.Tel[2], ct.Tel[0] },
+			func(ct *contact.MozContact) { ct.Tel[0], ct.Tel[2] = ct.Tel[2], ct.Tel[0] },
 			strings.NewReplacer("TEL;type=WORK;type=pref:905-777-1234", "TEL;TYPE=\"cell,voice\":905-555-1234",
 				"TEL;TYPE=\"cell,voice\":905-555-1234", "TEL;type=WORK;type=pref:905-777-1234").Replace(appleCard)},
 		{"pref moves as TYPE=pref in 3.0", appleCard,
-			func(ct *contact.Contact) { ct.Tel[0].Pref, ct.Tel[1].Pref = false, true },
+			func(ct *contact.MozContact) { ct.Tel[0].Pref, ct.Tel[1].Pref = false, true },
 			strings.NewReplacer("TEL;type=WORK;type=pref:", "TEL;TYPE=work:",
 				"item1.TEL:", "item1.TEL;TYPE=pref:").Replace(appleCard)},
 		{"pref is PREF=1 in 4.0", "BEGIN:VCARD\nVERSION:4.0\nEMAIL;TYPE=home:a@b\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.Email[0].Pref = true },
+			func(ct *contact.MozContact) { ct.Email[0].Pref = true },
 			"BEGIN:VCARD\nVERSION:4.0\nEMAIL;TYPE=home;PREF=1:a@b\nEND:VCARD\n"},
 		{"pref is a bare parameter in 2.1", "BEGIN:VCARD\r\nVERSION:2.1\r\nTEL;CELL:1\r\nEND:VCARD\r\n",
-			func(ct *contact.Contact) { ct.Tel[0].Pref = true },
+			func(ct *contact.MozContact) { ct.Tel[0].Pref = true },
 			"BEGIN:VCARD\r\nVERSION:2.1\r\nTEL;CELL;PREF:1\r\nEND:VCARD\r\n"},
 		{"given name change keeps other N components", appleCard,
-			func(ct *contact.Contact) { ct.GivenName = []string{"Jon"} },
+			func(ct *contact.MozContact) { ct.GivenName = []string{"Jon"} },
 			strings.Replace(appleCard, "N:Doe;John;", "N:Doe;Jon;", 1)},
 		{"organization change keeps the unit", "BEGIN:VCARD\nVERSION:3.0\nORG:ACME;Sales\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.Org[0] = "ACME, Inc." },
+			func(ct *contact.MozContact) { ct.Org[0] = "ACME, Inc." },
 			"BEGIN:VCARD\nVERSION:3.0\nORG:ACME\\, Inc.;Sales\nEND:VCARD\n"},
 		{"address change keeps the post office box", "BEGIN:VCARD\nVERSION:3.0\nADR:PO 1;;Main St;Town;;;\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.Adr[0].Locality = "City" },
+			func(ct *contact.MozContact) { ct.Adr[0].Locality = "City" },
 			"BEGIN:VCARD\nVERSION:3.0\nADR:PO 1;;Main St;City;;;\nEND:VCARD\n"},
 		{"tel: URI stays a URI", "BEGIN:VCARD\nVERSION:4.0\nTEL;VALUE=uri:tel:+1-555\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.Tel[0].Value = "+1-556" },
+			func(ct *contact.MozContact) { ct.Tel[0].Value = "+1-556" },
 			"BEGIN:VCARD\nVERSION:4.0\nTEL;VALUE=uri:tel:+1-556\nEND:VCARD\n"},
 		{"categories rewrite the first property", "BEGIN:VCARD\nVERSION:3.0\nCATEGORIES:a\nNOTE:x\nCATEGORIES:b\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.Category = []string{"a", "b", "c,d"} },
+			func(ct *contact.MozContact) { ct.Category = []string{"a", "b", "c,d"} },
 			"BEGIN:VCARD\nVERSION:3.0\nCATEGORIES:a,b,c\\,d\nNOTE:x\nEND:VCARD\n"},
 		{"gender in 4.0", "BEGIN:VCARD\nVERSION:4.0\nFN:A\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.Sex, ct.GenderIdentity = "female", "woman" },
+			func(ct *contact.MozContact) { ct.Sex, ct.GenderIdentity = "female", "woman" },
 			"BEGIN:VCARD\nVERSION:4.0\nFN:A\nGENDER:F;woman\nEND:VCARD\n"},
 		{"gender in 3.0", "BEGIN:VCARD\nVERSION:3.0\nFN:A\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.Sex = "female" },
+			func(ct *contact.MozContact) { ct.Sex = "female" },
 			"BEGIN:VCARD\nVERSION:3.0\nFN:A\nX-GENDER:female\nEND:VCARD\n"},
 		{"anniversary in 3.0", "BEGIN:VCARD\nVERSION:3.0\nFN:A\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.Anniversary = "2010-06-12" },
+			func(ct *contact.MozContact) { ct.Anniversary = "2010-06-12" },
 			"BEGIN:VCARD\nVERSION:3.0\nFN:A\nX-ANNIVERSARY:2010-06-12\nEND:VCARD\n"},
 		{"photo in 3.0 is inline base64", "BEGIN:VCARD\nVERSION:3.0\nFN:A\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.Photo = []string{"data:image/png;base64,iVBORw0KGgo="} },
+			func(ct *contact.MozContact) { ct.Photo = []string{"data:image/png;base64,iVBORw0KGgo="} },
 			"BEGIN:VCARD\nVERSION:3.0\nFN:A\nPHOTO;ENCODING=b;TYPE=PNG:iVBORw0KGgo=\nEND:VCARD\n"},
 		{"photo in 4.0 stays a data: URL", "BEGIN:VCARD\nVERSION:4.0\nFN:A\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.Photo = []string{"data:image/png;base64,iVBORw0KGgo="} },
+			func(ct *contact.MozContact) { ct.Photo = []string{"data:image/png;base64,iVBORw0KGgo="} },
 			"BEGIN:VCARD\nVERSION:4.0\nFN:A\nPHOTO:data:image/png;base64,iVBORw0KGgo=\nEND:VCARD\n"},
 		{"updated sets REV", "BEGIN:VCARD\nVERSION:4.0\nREV:20200101T000000Z\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.Updated = time.Date(2024, 2, 3, 4, 5, 6, 7, time.UTC) },
+			func(ct *contact.MozContact) { ct.Updated = time.Date(2024, 2, 3, 4, 5, 6, 7, time.UTC) },
 			"BEGIN:VCARD\nVERSION:4.0\nREV:20240203T040506Z\nEND:VCARD\n"},
 		{"new ID sets UID", "BEGIN:VCARD\nVERSION:4.0\nFN:A\nEND:VCARD\n",
-			func(ct *contact.Contact) { ct.ID = "abc" },
+			func(ct *contact.MozContact) { ct.ID = "abc" },
 			"BEGIN:VCARD\nVERSION:4.0\nFN:A\nUID:abc\nEND:VCARD\n"},
 	}
 	for _, tt := range tests {
@@ -172,7 +172,7 @@ func TestApplyEdits(t *testing.T) {
 }
 
 func TestFromContactNewCard(t *testing.T) {
-	ct := &contact.Contact{
+	ct := &contact.MozContact{
 		ID:        "4fbe8971-0bc3-424c-9c26-36c3e1eff6b1",
 		GivenName: []string{"Zoë"}, FamilyName: []string{"Lee"},
 		Email:    []contact.Field{{Type: []string{"work"}, Pref: true, Value: "zoe@example.com"}},
@@ -238,7 +238,7 @@ func TestFromContactUsesItsVCard(t *testing.T) {
 }
 
 func TestFromContactNameless(t *testing.T) {
-	c, err := FromContact(&contact.Contact{Org: []string{"ACME"}}, "4.0")
+	c, err := FromContact(&contact.MozContact{Org: []string{"ACME"}}, "4.0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestNilArguments(t *testing.T) {
 	if _, err := ToContact(nil); err == nil {
 		t.Error("ToContact(nil) gave no error")
 	}
-	if err := Apply(nil, &contact.Contact{}); err == nil {
+	if err := Apply(nil, &contact.MozContact{}); err == nil {
 		t.Error("Apply(nil, ct) gave no error")
 	}
 	if _, err := FromContact(nil, "4.0"); err == nil {

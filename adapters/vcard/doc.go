@@ -36,7 +36,7 @@
 //
 // # Conversion
 //
-// ToContact fills a contact.Contact (the Firefox OS mozContact fields)
+// ToContact fills a contact.MozContact (the Firefox OS mozContact fields)
 // from a card and keeps the card's bytes in it. Apply patches a card so
 // that it matches a contact, touching only the properties whose view
 // changed; FromContact does the same starting from the contact's own vCard

@@ -53,11 +53,11 @@ func TestEditTouchesOnlyThatProperty(t *testing.T) {
 	edits := []struct {
 		name   string
 		adds   bool
-		apply  func(ct *contact.Contact) bool // false: the card has no such field
+		apply  func(ct *contact.MozContact) bool // false: the card has no such field
 		target func(c *Card) *Property        // the property that may change, in the edited card
 	}{
 		{"first TEL", false,
-			func(ct *contact.Contact) bool {
+			func(ct *contact.MozContact) bool {
 				if len(ct.Tel) == 0 {
 					return false
 				}
@@ -66,7 +66,7 @@ func TestEditTouchesOnlyThatProperty(t *testing.T) {
 			},
 			func(c *Card) *Property { return c.All("TEL")[0] }},
 		{"first NOTE", false,
-			func(ct *contact.Contact) bool {
+			func(ct *contact.MozContact) bool {
 				if len(ct.Note) == 0 {
 					return false
 				}
@@ -75,7 +75,7 @@ func TestEditTouchesOnlyThatProperty(t *testing.T) {
 			},
 			func(c *Card) *Property { return c.All("NOTE")[0] }},
 		{"add EMAIL", true,
-			func(ct *contact.Contact) bool {
+			func(ct *contact.MozContact) bool {
 				ct.Email = append(ct.Email, contact.Field{Type: []string{"work"}, Value: "new@example.com"})
 				return true
 			},
@@ -142,7 +142,7 @@ func TestEditTouchesOnlyThatProperty(t *testing.T) {
 // applyAndReadBack applies ct to a copy of c and reads the result back:
 // it must be one card that says what ct says. back is nil when the result
 // is not one card; ok is false when anything is wrong.
-func applyAndReadBack(t *testing.T, name string, c *Card, ct *contact.Contact) (out []byte, back *Card, ok bool) {
+func applyAndReadBack(t *testing.T, name string, c *Card, ct *contact.MozContact) (out []byte, back *Card, ok bool) {
 	t.Helper()
 	d := c.Clone()
 	if err := Apply(d, ct); err != nil {

@@ -12,7 +12,7 @@ type genderField struct{}
 
 var sexWords = map[string]string{"M": "male", "F": "female", "O": "other", "N": "none", "U": "unknown"}
 
-func (genderField) read(c *Card, ct *contact.Contact) {
+func (genderField) read(c *Card, ct *contact.MozContact) {
 	if p := c.Get("GENDER"); p != nil {
 		comps := p.Components()
 		ct.Sex = strings.TrimSpace(comps[0])
@@ -32,8 +32,8 @@ func (genderField) read(c *Card, ct *contact.Contact) {
 	}
 }
 
-func (g genderField) apply(c *Card, ct *contact.Contact) {
-	var have contact.Contact
+func (g genderField) apply(c *Card, ct *contact.MozContact) {
+	var have contact.MozContact
 	g.read(c, &have)
 	if have.Sex == ct.Sex && have.GenderIdentity == ct.GenderIdentity {
 		return
@@ -59,10 +59,10 @@ func (g genderField) apply(c *Card, ct *contact.Contact) {
 		}
 		return
 	}
-	x := singleField{names: []string{"X-GENDER"}, field: func(ct *contact.Contact) *string { return &ct.Sex }, write: fixed("X-GENDER")}
+	x := singleField{names: []string{"X-GENDER"}, field: func(ct *contact.MozContact) *string { return &ct.Sex }, write: fixed("X-GENDER")}
 	if !strings.EqualFold(have.Sex, ct.Sex) {
 		x.apply(c, ct)
 	}
 	singleField{names: []string{"X-GENDER-IDENTITY"}, write: fixed("X-GENDER-IDENTITY"),
-		field: func(ct *contact.Contact) *string { return &ct.GenderIdentity }}.apply(c, ct)
+		field: func(ct *contact.MozContact) *string { return &ct.GenderIdentity }}.apply(c, ct)
 }

@@ -10,14 +10,14 @@ import (
 // Views of list items: how one property reads as one item of a
 // mozContact list, and how a property is patched to say another item.
 
-func textList(name string, field func(*contact.Contact) *[]string) listField[string] {
+func textList(name string, field func(*contact.MozContact) *[]string) listField[string] {
 	return listField[string]{names: []string{name}, write: fixed(name), field: field,
 		view:  (*Property).Text,
 		patch: func(p *Property, old, v string) { p.SetText(v) },
 		eq:    func(a, b string) bool { return a == b }}
 }
 
-func typedList(name string, field func(*contact.Contact) *[]contact.Field) listField[contact.Field] {
+func typedList(name string, field func(*contact.MozContact) *[]contact.Field) listField[contact.Field] {
 	return listField[contact.Field]{names: []string{name}, write: fixed(name), field: field,
 		view: func(p *Property) contact.Field {
 			types, pref := typesOf(p)
@@ -190,7 +190,7 @@ func setComponent(p *Property, i int, v string) {
 }
 
 // mediaList maps PHOTO or KEY to data: URLs (inline data) or URLs.
-func mediaList(name, prefix string, field func(*contact.Contact) *[]string) listField[string] {
+func mediaList(name, prefix string, field func(*contact.MozContact) *[]string) listField[string] {
 	return listField[string]{names: []string{name}, write: fixed(name), field: field,
 		view:  func(p *Property) string { return mediaView(p, prefix) },
 		patch: func(p *Property, old, v string) { mediaPatch(p, prefix, v) },

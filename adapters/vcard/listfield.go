@@ -11,8 +11,8 @@ import (
 // read and apply use the same view function, so a contact read from a
 // card and applied back unchanged touches nothing.
 type mapper interface {
-	read(c *Card, ct *contact.Contact)
-	apply(c *Card, ct *contact.Contact)
+	read(c *Card, ct *contact.MozContact)
+	apply(c *Card, ct *contact.MozContact)
 }
 
 // listField maps a list field (tel, email, note …) to properties, one item
@@ -20,7 +20,7 @@ type mapper interface {
 type listField[T any] struct {
 	names []string                    // properties read, in card order
 	write func(ver string) string     // name of a property written anew
-	field func(*contact.Contact) *[]T // the contact's list
+	field func(*contact.MozContact) *[]T // the contact's list
 	view  func(p *Property) T         // what a property says
 	patch func(p *Property, old, v T) // make p say v, touching only what differs from old
 	eq    func(a, b T) bool           // same item as far as the contact can tell
@@ -36,7 +36,7 @@ func (l listField[T]) props(c *Card) []*Property {
 	return out
 }
 
-func (l listField[T]) read(c *Card, ct *contact.Contact) {
+func (l listField[T]) read(c *Card, ct *contact.MozContact) {
 	dst := l.field(ct)
 	for _, p := range l.props(c) {
 		*dst = append(*dst, l.view(p))
@@ -48,7 +48,7 @@ func (l listField[T]) read(c *Card, ct *contact.Contact) {
 // patches a property that lost its item; the rest are added after their
 // neighbour in the list or removed. If the contact reorders items, the
 // properties swap places among the slots they held.
-func (l listField[T]) apply(c *Card, ct *contact.Contact) {
+func (l listField[T]) apply(c *Card, ct *contact.MozContact) {
 	props := l.props(c)
 	want := *l.field(ct)
 	have := make([]T, len(props))

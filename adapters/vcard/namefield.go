@@ -12,11 +12,11 @@ import (
 // component is a comma-separated list.
 type nameField struct{}
 
-func (nameField) parts(ct *contact.Contact) [5]*[]string {
+func (nameField) parts(ct *contact.MozContact) [5]*[]string {
 	return [5]*[]string{&ct.FamilyName, &ct.GivenName, &ct.AdditionalName, &ct.HonorificPrefix, &ct.HonorificSuffix}
 }
 
-func (n nameField) read(c *Card, ct *contact.Contact) {
+func (n nameField) read(c *Card, ct *contact.MozContact) {
 	p := c.Get("N")
 	if p == nil {
 		return
@@ -29,7 +29,7 @@ func (n nameField) read(c *Card, ct *contact.Contact) {
 	}
 }
 
-func (n nameField) apply(c *Card, ct *contact.Contact) {
+func (n nameField) apply(c *Card, ct *contact.MozContact) {
 	p := c.Get("N")
 	if p == nil {
 		parts := n.parts(ct)

@@ -11,7 +11,7 @@ import (
 // singleField maps a single-valued field to the first of its properties.
 type singleField struct {
 	names     []string
-	field     func(*contact.Contact) *string
+	field     func(*contact.MozContact) *string
 	write     func(ver string) string
 	keepEmpty bool // an empty field leaves the property (UID)
 }
@@ -25,13 +25,13 @@ func (s singleField) prop(c *Card) *Property {
 	return nil
 }
 
-func (s singleField) read(c *Card, ct *contact.Contact) {
+func (s singleField) read(c *Card, ct *contact.MozContact) {
 	if p := s.prop(c); p != nil {
 		*s.field(ct) = strings.TrimSpace(p.Text())
 	}
 }
 
-func (s singleField) apply(c *Card, ct *contact.Contact) {
+func (s singleField) apply(c *Card, ct *contact.MozContact) {
 	want := *s.field(ct)
 	p := s.prop(c)
 	switch {
@@ -67,9 +67,9 @@ func (revField) time(c *Card) time.Time {
 	return time.Time{}
 }
 
-func (r revField) read(c *Card, ct *contact.Contact) { ct.Updated = r.time(c) }
+func (r revField) read(c *Card, ct *contact.MozContact) { ct.Updated = r.time(c) }
 
-func (r revField) apply(c *Card, ct *contact.Contact) {
+func (r revField) apply(c *Card, ct *contact.MozContact) {
 	want := ct.Updated.UTC().Truncate(time.Second)
 	if ct.Updated.IsZero() || r.time(c).Truncate(time.Second).Equal(want) {
 		return

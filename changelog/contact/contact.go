@@ -14,12 +14,12 @@ import (
 // ErrInvalid is wrapped by Validate's errors.
 var ErrInvalid = errors.New("invalid contact")
 
-// Contact is a mozContact plus the vCard it is a view of.
+// MozContact is a mozContact plus the vCard it is a view of.
 //
 // Dates (Bday, Anniversary) are ISO 8601 strings as a vCard can hold
 // them: "1985-04-12", "--04-12" for a birthday without a year, or a full
 // timestamp. Every list field is in the order of the vCard's properties.
-type Contact struct {
+type MozContact struct {
 	// ID is the vCard UID.
 	ID        string    `json:"id,omitempty"`
 	Published time.Time `json:"published,omitzero"`
@@ -61,7 +61,7 @@ type Contact struct {
 }
 
 // Clone returns a deep copy.
-func (c *Contact) Clone() *Contact {
+func (c *MozContact) Clone() *MozContact {
 	d := *c
 	for _, s := range []*[]string{&d.Name, &d.HonorificPrefix, &d.GivenName, &d.PhoneticGivenName,
 		&d.AdditionalName, &d.FamilyName, &d.PhoneticFamilyName, &d.HonorificSuffix, &d.Nickname,
@@ -89,16 +89,16 @@ func cloneAll[T any](in []T, clone func(T) T) []T {
 
 // EqualFields reports whether c and d hold the same mozContact fields,
 // ignoring VCard. Empty and nil lists are equal; times compare as instants.
-func (c *Contact) EqualFields(d *Contact) bool {
+func (c *MozContact) EqualFields(d *MozContact) bool {
 	a, b := c.Clone(), d.Clone()
 	a.VCard, b.VCard = "", ""
 	return a.equal(b)
 }
 
 // Equal reports whether c and d are equal, VCard included.
-func (c *Contact) Equal(d *Contact) bool { return c.equal(d) }
+func (c *MozContact) Equal(d *MozContact) bool { return c.equal(d) }
 
-func (c *Contact) equal(d *Contact) bool {
+func (c *MozContact) equal(d *MozContact) bool {
 	if !c.Published.Equal(d.Published) || !c.Updated.Equal(d.Updated) {
 		return false
 	}
@@ -115,7 +115,7 @@ var dateRe = regexp.MustCompile(`^(\d{4}-?\d{2}-?\d{2}|--\d{2}-?\d{2}|\d{4}-\d{2
 
 // Validate checks what a person could get wrong when typing a contact by
 // hand: the date fields and the text encoding.
-func (c *Contact) Validate() error {
+func (c *MozContact) Validate() error {
 	for _, f := range []struct{ name, v string }{{"bday", c.Bday}, {"anniversary", c.Anniversary}} {
 		if f.v != "" && !dateRe.MatchString(f.v) {
 			return fmt.Errorf("contact: %s %q is not an ISO 8601 date such as 1985-04-12 or --04-12: %w", f.name, f.v, ErrInvalid)
@@ -151,12 +151,12 @@ func validUTF8(v reflect.Value) bool {
 }
 
 // wire is Contact without its JSON methods.
-type wire Contact
+type wire MozContact
 
 // MarshalJSON writes the mozContact fields; the vCard text goes in
 // "vcard" when it is UTF-8 and in "vcardBase64" when it is not, so that
 // no byte of a legacy-charset card is lost.
-func (c Contact) MarshalJSON() ([]byte, error) {
+func (c MozContact) MarshalJSON() ([]byte, error) {
 	out := struct {
 		wire
 		VCard       string `json:"vcard,omitempty"`
@@ -171,7 +171,7 @@ func (c Contact) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
-func (c *Contact) UnmarshalJSON(data []byte) error {
+func (c *MozContact) UnmarshalJSON(data []byte) error {
 	var in struct {
 		wire
 		VCard       string `json:"vcard"`
@@ -180,7 +180,7 @@ func (c *Contact) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &in); err != nil {
 		return err
 	}
-	*c = Contact(in.wire)
+	*c = MozContact(in.wire)
 	c.VCard = in.VCard
 	if in.VCardBase64 != nil {
 		c.VCard = string(in.VCardBase64)

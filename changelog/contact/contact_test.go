@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-func sample() *Contact {
-	return &Contact{
+func sample() *MozContact {
+	return &MozContact{
 		ID:         "urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1",
 		Updated:    time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC),
 		Name:       []string{"Jane Q. Public"},
@@ -61,7 +61,7 @@ func TestJSONRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got Contact
+			var got MozContact
 			if err := json.Unmarshal(b, &got); err != nil {
 				t.Fatal(err)
 			}
@@ -105,17 +105,17 @@ func TestEqualFields(t *testing.T) {
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		name    string
-		edit    func(*Contact)
+		edit    func(*MozContact)
 		wantErr bool
 	}{
-		{"sample", func(*Contact) {}, false},
-		{"no year", func(c *Contact) { c.Bday = "--04-12" }, false},
-		{"basic format", func(c *Contact) { c.Anniversary = "19850412" }, false},
-		{"timestamp", func(c *Contact) { c.Bday = "1985-04-12T10:00:00Z" }, false},
-		{"words", func(c *Contact) { c.Bday = "April 12" }, true},
-		{"bad anniversary", func(c *Contact) { c.Anniversary = "12/04/1985" }, true},
-		{"latin1 in a field", func(c *Contact) { c.Note = []string{"M\xfcller"} }, true},
-		{"latin1 in vcard only", func(c *Contact) { c.VCard = "FN:M\xfcller" }, false},
+		{"sample", func(*MozContact) {}, false},
+		{"no year", func(c *MozContact) { c.Bday = "--04-12" }, false},
+		{"basic format", func(c *MozContact) { c.Anniversary = "19850412" }, false},
+		{"timestamp", func(c *MozContact) { c.Bday = "1985-04-12T10:00:00Z" }, false},
+		{"words", func(c *MozContact) { c.Bday = "April 12" }, true},
+		{"bad anniversary", func(c *MozContact) { c.Anniversary = "12/04/1985" }, true},
+		{"latin1 in a field", func(c *MozContact) { c.Note = []string{"M\xfcller"} }, true},
+		{"latin1 in vcard only", func(c *MozContact) { c.VCard = "FN:M\xfcller" }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

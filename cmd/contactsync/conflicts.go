@@ -148,7 +148,7 @@ func (c *conflictsCmd) resolve(ctx context.Context, g *globals, id string) error
 		if err != nil {
 			return fmt.Errorf("contact %s: %w", x.ContactID, err)
 		}
-		out, err := conflict.Resolve(card, conflict.Conflict{ID: x.ID, UID: x.ContactID, Property: x.Property,
+		out, err := conflict.Resolve(card, conflict.Decision{ID: x.ID, UID: x.ContactID, Property: x.Property,
 			Group: x.Group, Kind: conflict.Kind(x.Kind), Winner: x.Winner, Loser: x.Loser,
 			Side: conflict.Side(x.Side), At: x.At})
 		if errors.Is(err, conflict.ErrStale) {

@@ -32,7 +32,7 @@ func storeMerge(t *testing.T, db, base, local, remote string) conflict.Result {
 	}
 	defer s.Close()
 	err = s.Update(context.Background(), func(tx *changelog.Tx) error {
-		if _, err := tx.Add(changelog.Remote("home"), changelog.Contact{ID: res.Card.UID(), Data: res.Card.Bytes()}); err != nil {
+		if _, err := tx.Add(changelog.FromRemote("home"), changelog.Contact{ID: res.Card.UID(), Data: res.Card.Bytes()}); err != nil {
 			return err
 		}
 		for _, c := range res.Conflicts {

@@ -130,7 +130,7 @@ func readEdit(r io.Reader, base *vcard.Card) (*vcard.Card, error) {
 		}
 		return card, nil
 	}
-	var mc contact.Contact
+	var mc contact.MozContact
 	if err := json.Unmarshal(trimmed, &mc); err != nil {
 		return nil, fmt.Errorf("stdin: mozContact JSON: %w", err)
 	}

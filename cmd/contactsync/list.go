@@ -96,7 +96,7 @@ func displayName(data []byte) string {
 }
 
 // toMozContact reads a stored contact as a mozContact carrying its verbatim vCard.
-func toMozContact(rec changelog.Contact) (*contact.Contact, error) {
+func toMozContact(rec changelog.Contact) (*contact.MozContact, error) {
 	card, err := parseOne(rec.Data)
 	if err != nil {
 		return nil, fmt.Errorf("contact %s: %w", rec.ID, err)
