@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -259,5 +260,56 @@ func TestConcurrentReadersAndWorker(t *testing.T) {
 	}
 	if n := len(snapshot(t, s)); n != batches*adds {
 		t.Errorf("store holds %d contacts, want %d", n, batches*adds)
+	}
+}
+
+// TestNotifySeesOtherConnections checks that a commit made through another Store on the same file — what
+// another process does — wakes a waiter within a few watch intervals, and that a commit adding no revision (a
+// cursor save) does not.
+func TestNotifySeesOtherConnections(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "contacts.db")
+	waiter, err := Open(path, WithWatchInterval(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+	other, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Add(ctx, Local, card("before", 1)); err != nil {
+		t.Fatal(err)
+	}
+	ch := waiter.Notify()
+	// What was committed before the first Notify is not news: the channel stays open.
+	if closedWithin(ch, 100*time.Millisecond) {
+		t.Fatal("Notify closed without a commit after it was taken")
+	}
+	if err := other.SetCursor(ctx, "consumer", 1); err != nil {
+		t.Fatal(err)
+	}
+	if closedWithin(ch, 100*time.Millisecond) {
+		t.Fatal("a cursor save by another connection closed Notify; only new revisions should")
+	}
+	start := time.Now()
+	if _, err := other.Add(ctx, Local, card("a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if !closedWithin(ch, 5*time.Second) {
+		t.Fatal("a commit by another connection did not close Notify")
+	}
+	t.Logf("noticed another connection's commit after %v", time.Since(start))
+	// The next channel waits for the next commit, and this Store's own commits still close it at once.
+	ch = waiter.Notify()
+	if isClosed(ch) {
+		t.Fatal("a new Notify channel is closed before any further commit")
+	}
+	if _, err := waiter.Add(ctx, Local, card("b", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if !isClosed(ch) {
+		t.Fatal("the Store's own commit did not close Notify at once")
 	}
 }

@@ -13,11 +13,13 @@ type config struct {
 	clock      func() time.Time
 	retention  Retention
 	migrations []migrationSet
+	watchEvery time.Duration
 }
 
 func defaultConfig() config {
 	return config{
 		clock:      time.Now,
+		watchEvery: DefaultWatchInterval,
 		migrations: []migrationSet{{namespace: coreNamespace, fsys: coreMigrations}},
 	}
 }
@@ -29,6 +31,22 @@ func WithClock(now func() time.Time) Option {
 			return fmt.Errorf("%w: nil clock", ErrInvalid)
 		}
 		c.clock = now
+		return nil
+	}
+}
+
+// DefaultWatchInterval is how often a store that is being waited on ([Store.Notify]) looks for commits made by
+// other processes: often enough that a worker uploads an edit made in another shell well within a second, and
+// cheap enough (one PRAGMA on an idle database) that a waiting worker uses a negligible share of a core.
+const DefaultWatchInterval = 50 * time.Millisecond
+
+// WithWatchInterval sets how often [Store.Notify] looks for other processes' commits (DefaultWatchInterval).
+func WithWatchInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: watch interval must be positive", ErrInvalid)
+		}
+		c.watchEvery = d
 		return nil
 	}
 }

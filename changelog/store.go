@@ -26,13 +26,15 @@ const maxReaders = 8
 // blocks a writer. Several processes may open the same file; SQLite's lock orders their writes, but
 // [Store.Notify] only sees this process's commits.
 type Store struct {
-	path      string
-	writer    *sql.DB
-	readers   *sql.DB
-	clock     func() time.Time
-	retention Retention
-	notify    *notifier
-	gate      gate
+	path       string
+	writer     *sql.DB
+	readers    *sql.DB
+	clock      func() time.Time
+	retention  Retention
+	notify     *notifier
+	watchEvery time.Duration
+	watcher    watcher
+	gate       gate
 }
 
 // Open opens the store at path, creating it if needed, and brings its schema (and that of any
@@ -51,7 +53,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("changelog: open %s: %w", path, err)
 	}
-	s := &Store{path: abs, clock: cfg.clock, retention: cfg.retention, notify: newNotifier()}
+	s := &Store{path: abs, clock: cfg.clock, retention: cfg.retention, notify: newNotifier(), watchEvery: cfg.watchEvery}
 	if err := s.open(cfg.migrations); err != nil {
 		s.closeDBs()
 		return nil, fmt.Errorf("changelog: open %s: %w", path, err)
@@ -98,7 +100,13 @@ func (s *Store) open(sets []migrationSet) error {
 	}
 	s.readers.SetMaxOpenConns(maxReaders)
 	s.readers.SetMaxIdleConns(2)
-	return s.readers.PingContext(ctx)
+	// Notify wakes waiters for revisions after this one, whoever commits them.
+	var rev int64
+	if err := s.readers.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'last_rev'`).Scan(&rev); err != nil {
+		return err
+	}
+	s.notify.rev = uint64(rev)
+	return nil
 }
 
 // with returns a copy of v with key set to value.
@@ -121,6 +129,7 @@ func (s *Store) Close() error {
 	if !s.gate.close() {
 		return nil
 	}
+	s.stopWatch()
 	s.notify.close()
 	return s.closeDBs()
 }
@@ -147,8 +156,13 @@ func (s *Store) closeDBs() error {
 //	for task, err := range s.Sync(ctx, cursor) { … }
 //	select { case <-ch: case <-ctx.Done(): }
 //
-// Commits made by other processes on the same file do not close it.
-func (s *Store) Notify() <-chan struct{} { return s.notify.wait() }
+// A commit through this Store closes it at once; a commit by another process (or another Store) on the same
+// file closes it within the watch interval ([WithWatchInterval], [DefaultWatchInterval]): the first call to
+// Notify starts a watcher that the Store owns and Close stops.
+func (s *Store) Notify() <-chan struct{} {
+	s.watch()
+	return s.notify.wait()
+}
 
 // Get returns the contact with the given ID, or an error wrapping [ErrNotFound].
 func (s *Store) Get(ctx context.Context, id string) (Contact, error) {

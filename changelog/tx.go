@@ -142,7 +142,7 @@ func (s *Store) update(ctx context.Context, fn func(*Tx) error) error {
 	}
 	committed = true
 	if t.last != t.start {
-		s.notify.broadcast()
+		s.notify.broadcast(t.last)
 	}
 	return nil
 }
