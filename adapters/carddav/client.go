@@ -60,9 +60,9 @@ func New(endpoint string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("carddav: %s: %w", u.Host, ErrInsecureAuth)
 	}
 	if cfg.doer == nil {
-		cfg.doer = &http.Client{
-			// Discovery follows redirects by hand; anywhere else a redirect is reported, not obeyed.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		// Discovery follows redirects by hand; anywhere else a redirect is reported, not obeyed.
+		if cfg.doer, err = NewHTTPClient(DefaultTimeouts, nil); err != nil {
+			return nil, err
 		}
 	}
 	p := u.EscapedPath()
