@@ -176,6 +176,11 @@ func (c *Client) send(ctx context.Context, r request) (*reply, error) {
 	start := time.Now()
 	resp, err := c.cfg.doer.Do(req)
 	if err != nil {
+		// The method and path are said once; the *url.Error's copy of the URL would only repeat them.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("carddav: %s %s: %w", r.method, r.path, err)
 	}
 	defer resp.Body.Close()

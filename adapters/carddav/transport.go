@@ -51,7 +51,7 @@ func (t Timeouts) validate() error {
 type TimeoutError struct {
 	// Host is the server's host (and port).
 	Host string
-	// Phase is what timed out, worded to precede the host: "connecting to", "TLS handshake with", "waiting for
+	// Phase is what timed out, worded to precede the host: "connecting to", "in the TLS handshake with", "waiting for
 	// an answer from", "sending the request to" or "reading the answer from".
 	Phase string
 	// After is the bound that was reached.
@@ -139,7 +139,7 @@ func (tt *timeoutTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		// net/http's own timeouts are unexported types; their messages are stable and say which one fired.
 		switch msg := err.Error(); {
 		case strings.Contains(msg, "TLS handshake timeout"):
-			return nil, &TimeoutError{Host: req.URL.Host, Phase: "TLS handshake with", After: tt.t.TLSHandshake}
+			return nil, &TimeoutError{Host: req.URL.Host, Phase: "in the TLS handshake with", After: tt.t.TLSHandshake}
 		case strings.Contains(msg, "timeout awaiting response headers"):
 			return nil, &TimeoutError{Host: req.URL.Host, Phase: "waiting for an answer from", After: tt.t.ResponseHeader}
 		}

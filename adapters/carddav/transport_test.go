@@ -73,6 +73,7 @@ func timeoutClient(t *testing.T, url string) *carddav.Client {
 // wantTimeout checks that err is a TimeoutError for the given phase, and that it came within a few bounds.
 func wantTimeout(t *testing.T, err error, phase string, took time.Duration) {
 	t.Helper()
+	t.Logf("error: %v", err)
 	var te *carddav.TimeoutError
 	if !errors.As(err, &te) {
 		t.Fatalf("err = %v, want a TimeoutError", err)
@@ -102,7 +103,7 @@ func TestTimeoutTLSHandshake(t *testing.T) {
 	addr := silentServer(t, true)
 	start := time.Now()
 	_, err := timeoutClient(t, "https://"+addr+"/").Get(context.Background(), "/a.vcf")
-	wantTimeout(t, err, "TLS handshake with", time.Since(start))
+	wantTimeout(t, err, "in the TLS handshake with", time.Since(start))
 }
 
 func TestTimeoutServerStopsReading(t *testing.T) {
