@@ -20,6 +20,7 @@ type Client struct {
 	endpoint *url.URL
 	cfg      config
 	sem      chan struct{}
+	digest   digestAuth
 }
 
 // New returns a Client for endpoint, which is either a bare server URL (discovery starts there) or the URL
@@ -146,26 +147,6 @@ const (
 // send performs one request and reads its body within bounds. It returns an error only when no complete
 // reply was read; any status is a reply.
 func (c *Client) send(ctx context.Context, r request) (*reply, error) {
-	u := *c.endpoint
-	setPath(&u, r.path)
-	var body io.Reader = http.NoBody
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
-	if err != nil {
-		return nil, fmt.Errorf("carddav: %s %s: %w", r.method, r.path, err)
-	}
-	for k, v := range r.header {
-		req.Header[k] = v
-	}
-	if c.cfg.basicAuth {
-		req.SetBasicAuth(c.cfg.user, c.cfg.password)
-	}
-	if c.cfg.userAgent != "" {
-		req.Header.Set("User-Agent", c.cfg.userAgent)
-	}
-
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -174,14 +155,17 @@ func (c *Client) send(ctx context.Context, r request) (*reply, error) {
 	defer func() { <-c.sem }()
 
 	start := time.Now()
-	resp, err := c.cfg.doer.Do(req)
+	resp, err := c.roundTrip(ctx, r)
 	if err != nil {
-		// The method and path are said once; the *url.Error's copy of the URL would only repeat them.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusUnauthorized && c.cfg.basicAuth && c.digest.learn(resp.Header) {
+		// The server wants Digest (or a fresh nonce): answer its challenge once.
+		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
+		resp.Body.Close()
+		if resp, err = c.roundTrip(ctx, r); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("carddav: %s %s: %w", r.method, r.path, err)
 	}
 	defer resp.Body.Close()
 	rp := &reply{status: resp.StatusCode, header: resp.Header}
@@ -219,6 +203,46 @@ func (c *Client) send(ctx context.Context, r request) (*reply, error) {
 		return nil, fmt.Errorf("carddav: %s %s: reading response: %w", r.method, r.path, err)
 	}
 	return rp, nil
+}
+
+// roundTrip sends one request of r with the client's headers and credentials.
+func (c *Client) roundTrip(ctx context.Context, r request) (*http.Response, error) {
+	u := *c.endpoint
+	setPath(&u, r.path)
+	var body io.Reader = http.NoBody
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("carddav: %s %s: %w", r.method, r.path, err)
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	switch {
+	case c.cfg.basicAuth && c.digest.active():
+		a, err := c.digest.authorization(r.method, req.URL.RequestURI(), c.cfg.user, c.cfg.password, r.body)
+		if err != nil {
+			return nil, fmt.Errorf("carddav: %s %s: digest: %w", r.method, r.path, err)
+		}
+		req.Header.Set("Authorization", a)
+	case c.cfg.basicAuth:
+		req.SetBasicAuth(c.cfg.user, c.cfg.password)
+	}
+	if c.cfg.userAgent != "" {
+		req.Header.Set("User-Agent", c.cfg.userAgent)
+	}
+	resp, err := c.cfg.doer.Do(req)
+	if err != nil {
+		// The method and path are said once; the *url.Error's copy of the URL would only repeat them.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("carddav: %s %s: %w", r.method, r.path, err)
+	}
+	return resp, nil
 }
 
 // do is send that turns a non-2xx status into an *HTTPError.

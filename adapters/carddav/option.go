@@ -50,8 +50,9 @@ func WithHTTPClient(d HTTPDoer) Option {
 	}
 }
 
-// WithBasicAuth sends HTTP basic credentials, only to the endpoint's origin, and only over https or to a
-// loopback host (New fails with ErrInsecureAuth otherwise).
+// WithBasicAuth logs in as user: with HTTP Basic, or with Digest (RFC 7616: SHA-512-256, SHA-256 or MD5, qop
+// auth or auth-int) once a server answers 401 offering Digest and not Basic. Credentials go only to the
+// endpoint's origin, and only over https or to a loopback host (New fails with ErrInsecureAuth otherwise).
 func WithBasicAuth(user, password string) Option {
 	return func(c *config) error {
 		if user == "" {
