@@ -29,6 +29,7 @@ deps:
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
+	$(GO) mod tidy -diff || { echo 'go.mod/go.sum: run go mod tidy'; exit 1; }
 	$(GO) vet ./...
 	staticcheck ./...
 
