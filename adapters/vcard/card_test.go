@@ -207,7 +207,7 @@ func TestEncodeReadsBack(t *testing.T) {
 // property right before it must not fold it into that property (a fuzz find: the edited card lost its END).
 func TestEditBeforeIndentedLine(t *testing.T) {
 	for _, tc := range []struct{ name, card string }{
-		{"indented END after a stray line", "BEGIN:VCARD\n0:\n!000\n END:VCARD"},
+		{"indented END after a stray line", "BEGIN:VCARD\nX-0:\n!000\n END:VCARD"},
 		{"indented END after a stray line, CRLF", "BEGIN:VCARD\r\nNOTE:a\r\nsecond line\r\n\tEND:VCARD\r\n"},
 		{"indented comment before END", "BEGIN:VCARD\nNOTE:a\nsecond line\n  # note to self\nEND:VCARD\n"},
 		{"indented nested card", "BEGIN:VCARD\nNOTE:a\nsecond line\n BEGIN:VCARD\nFN:n\nEND:VCARD\nFN:x\nEND:VCARD\n"},

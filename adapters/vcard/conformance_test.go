@@ -58,7 +58,7 @@ func corpusFiles(t testing.TB) map[string][]byte {
 var unreadable = map[string]error{
 	"eds__libebook-vcard-7.vcf": ErrOutsideCard, // no BEGIN:VCARD at all
 	"eds__libebook-vcard-8.vcf": ErrNoEnd,       // no END:VCARD
-	"eds__libebook-vcard-9.vcf": ErrNoEnd,       // truncated inside a property name
+	"eds__libebook-vcard-9.vcf": ErrSyntax,      // truncated inside END: a stray "E" after a TEL, named by its line
 	"khard__unparsable.vcf":     ErrNoEnd,       // truncated, no END:VCARD
 }
 

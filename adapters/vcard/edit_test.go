@@ -54,7 +54,7 @@ func TestEditTouchesOnlyThatProperty(t *testing.T) {
 		name   string
 		adds   bool
 		apply  func(ct *contact.MozContact) bool // false: the card has no such field
-		target func(c *Card) *Property        // the property that may change, in the edited card
+		target func(c *Card) *Property           // the property that may change, in the edited card
 	}{
 		{"first TEL", false,
 			func(ct *contact.MozContact) bool {

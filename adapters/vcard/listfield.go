@@ -18,12 +18,12 @@ type mapper interface {
 // listField maps a list field (tel, email, note …) to properties, one item
 // per property.
 type listField[T any] struct {
-	names []string                    // properties read, in card order
-	write func(ver string) string     // name of a property written anew
+	names []string                       // properties read, in card order
+	write func(ver string) string        // name of a property written anew
 	field func(*contact.MozContact) *[]T // the contact's list
-	view  func(p *Property) T         // what a property says
-	patch func(p *Property, old, v T) // make p say v, touching only what differs from old
-	eq    func(a, b T) bool           // same item as far as the contact can tell
+	view  func(p *Property) T            // what a property says
+	patch func(p *Property, old, v T)    // make p say v, touching only what differs from old
+	eq    func(a, b T) bool              // same item as far as the contact can tell
 }
 
 func (l listField[T]) props(c *Card) []*Property {

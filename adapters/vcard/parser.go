@@ -280,16 +280,17 @@ func (p *parser) startsProperty(content []byte) bool {
 	return false
 }
 
-// noBreak lists properties whose values never hold a line break, so a
-// stray line after them is an error rather than more of their value.
-var noBreak = map[string]bool{"VERSION": true, "UID": true, "REV": true, "PRODID": true, "KIND": true,
-	"GENDER": true, "BDAY": true, "ANNIVERSARY": true, "TZ": true, "GEO": true, "CLIENTPIDMAP": true}
+// mayContinue lists the properties whose values writers are known to break with raw newlines (Android's ADR
+// with "\\" continuations, LABELs and NOTEs with literal line breaks), so a stray line after one of them is more
+// of its value. After any other property a stray line is an error naming it: gluing it onto FN or TEL would
+// quietly change what the card says.
+var mayContinue = map[string]bool{"ADR": true, "LABEL": true, "NOTE": true}
 
 // mayBreak reports whether a stray line may continue the property in s.
 func (p *parser) mayBreak(s *propSpan) bool {
 	if s.mayBreak == 0 {
 		s.mayBreak = -1
-		if h := p.header(s); h.colon >= 0 && !h.base64 && !noBreak[h.name] {
+		if h := p.header(s); h.colon >= 0 && !h.base64 && (mayContinue[h.name] || strings.HasPrefix(h.name, "X-")) {
 			s.mayBreak = 1
 		}
 	}
