@@ -226,6 +226,15 @@ func (l ledger) asideTag(href string) (storage.Tag, error) {
 	return storage.Tag(tag), nil
 }
 
+// hasAside reports whether ref is set aside as kind.
+func (l ledger) hasAside(kind, ref string) (bool, error) {
+	var n int
+	if err := l.tx.QueryRow(`SELECT count(*) FROM engine_set_aside WHERE remote = ? AND kind = ? AND ref = ?`, l.remote, kind, ref).Scan(&n); err != nil {
+		return false, fmt.Errorf("read set-aside %s: %w", ref, err)
+	}
+	return n > 0, nil
+}
+
 // setAsides lists the items set aside, by kind and ref.
 func (l ledger) setAsides() ([]SetAside, error) {
 	rows, err := l.tx.Query(`SELECT kind, ref, etag, reason, at FROM engine_set_aside WHERE remote = ? ORDER BY kind, ref`, l.remote)

@@ -80,11 +80,11 @@ func (s *Syncer) pullSync(ctx context.Context, rs remoteState, st *Stats) error 
 			}
 			return s.reconcile(ctx, rs, full.members(), full.rejected, &page.Token, st)
 		}
-		changed, deleted, err := s.filter(ctx, page.Changed, page.Deleted)
+		changed, deleted, mirroredGone, err := s.filter(ctx, page.Changed, page.Deleted)
 		if err != nil {
 			return err
 		}
-		deletions += len(deleted)
+		deletions += mirroredGone
 		if mirrored < 0 && (deletions > 0 || page.More) {
 			if mirrored, err = s.mirrorCount(ctx); err != nil {
 				return err
@@ -154,14 +154,15 @@ func (s *Syncer) guard(deletions, mirrored int) error {
 	return nil
 }
 
-// filter keeps the changed members whose ETag differs from the mirror's (the server lists the device's own
-// uploads too) and from a set-aside bad version, and the deleted hrefs the mirror knows.
-func (s *Syncer) filter(ctx context.Context, members []storage.Member, gone []string) (changed, deleted []string, err error) {
+// filter keeps the changed members whose tag differs from the mirror's (the server lists the device's own
+// uploads too) and from a set-aside bad version, and the deleted hrefs the mirror knows or that are set aside;
+// mirroredGone counts the deleted ones the mirror knows (what the mass deletion guard weighs).
+func (s *Syncer) filter(ctx context.Context, members []storage.Member, gone []string) (changed, deleted []string, mirroredGone int, err error) {
 	if len(members) == 0 && len(gone) == 0 {
-		return nil, nil, nil
+		return nil, nil, 0, nil
 	}
 	err = s.store.View(ctx, func(tx *changelog.Tx) error {
-		changed, deleted = nil, nil
+		changed, deleted, mirroredGone = nil, nil, 0
 		for _, mem := range members {
 			m, err := s.ledger(tx).mirrorByHref(mem.Href)
 			if err != nil {
@@ -184,13 +185,21 @@ func (s *Syncer) filter(ctx context.Context, members []storage.Member, gone []st
 			if err != nil {
 				return err
 			}
-			if m != nil {
+			bad, err := s.ledger(tx).hasAside(asidePull, h)
+			if err != nil {
+				return err
+			}
+			// A member set aside and now deleted is a deletion too: applying it forgets the set-aside item.
+			if m != nil || bad {
 				deleted = append(deleted, h)
+			}
+			if m != nil {
+				mirroredGone++
 			}
 		}
 		return nil
 	})
-	return changed, deleted, err
+	return changed, deleted, mirroredGone, err
 }
 
 // reconcile diffs a full listing against the mirror: members with another ETag are fetched, mirrored hrefs no
@@ -217,7 +226,7 @@ func (s *Syncer) reconcile(ctx context.Context, rs remoteState, members []storag
 	if err := s.guard(len(gone), len(known)); err != nil {
 		return err
 	}
-	changed, deleted, err := s.filter(ctx, members, gone)
+	changed, deleted, _, err := s.filter(ctx, members, gone)
 	if err != nil {
 		return err
 	}
@@ -231,7 +240,45 @@ func (s *Syncer) reconcile(ctx context.Context, rs remoteState, members []storag
 		}
 		deleted = nil
 	}
-	return s.apply(ctx, rs, changed, deleted, rejected, token, st)
+	if err := s.apply(ctx, rs, changed, deleted, rejected, token, st); err != nil {
+		return err
+	}
+	return s.pruneAside(ctx, members, rejected)
+}
+
+// pruneAside forgets the pull items set aside that a full listing no longer shows (a hostile answer's foreign
+// href, a bad member deleted since): status would otherwise list them for good. It writes only when there is
+// something to forget, so a no-op sync by listing costs no write.
+func (s *Syncer) pruneAside(ctx context.Context, members []storage.Member, rejected []storage.Rejected) error {
+	shown := make(map[string]bool, len(members)+len(rejected))
+	for _, m := range members {
+		shown[m.Href] = true
+	}
+	for _, r := range rejected {
+		shown[r.Href] = true
+	}
+	var stale []string
+	err := s.store.View(ctx, func(tx *changelog.Tx) error {
+		items, err := s.ledger(tx).setAsides()
+		stale = stale[:0]
+		for _, a := range items {
+			if a.Kind == asidePull && !shown[a.Ref] {
+				stale = append(stale, a.Ref)
+			}
+		}
+		return err
+	})
+	if err != nil || len(stale) == 0 {
+		return err
+	}
+	return s.store.Update(ctx, func(tx *changelog.Tx) error {
+		for _, ref := range stale {
+			if err := s.ledger(tx).clearAside(asidePull, ref); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // applyQueried applies the members of changed that one query over the whole address book returns, in

@@ -329,7 +329,7 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 			b.resolved = append(b.resolved, c.ID)
 			return nil
 		}
-		return s.settle(ctx, b, c, changelog.Local, row, conflicts, st)
+		return s.settle(ctx, b, c, true, row, conflicts, st)
 	}
 	for range maxConflictRounds {
 		if put {
@@ -380,7 +380,7 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 		}
 		conflicts = append(conflicts, res.Conflicts...)
 		if sameContent(res.Data, obj.Data) {
-			return s.settle(ctx, b, c, s.origin, mirror{ContactID: c.ID, Href: href, Tag: obj.Tag, Base: obj.Data}, conflicts, st)
+			return s.settle(ctx, b, c, false, mirror{ContactID: c.ID, Href: href, Tag: obj.Tag, Base: obj.Data}, conflicts, st)
 		}
 		// From the PUT on, the server may hold the merge even if its answer never arrives. Its decisions are
 		// recorded first: a merge met on the server after a crash agrees with the device's side where it won,
@@ -399,10 +399,12 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 
 // settle records an agreement reached through a merge: the device takes the agreed bytes (unless it changed the
 // contact again meanwhile; then the mirror keeps the old base and the next push merges the newer edit) and the
-// mirror records them, in one transaction with the merge's conflicts. origin is changelog.Local when the
-// device uploaded the merge (its conflicts were recorded before the upload), the remote's when the server's
-// version already was the merge.
-func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, origin changelog.Origin, row mirror, conflicts []changelog.Conflict, st *Stats) error {
+// mirror records them, in one transaction with the merge's conflicts. uploaded says the device uploaded the
+// merge (its conflicts were recorded before the upload) rather than found it on the server. Either way the
+// device's copy is written with the remote's origin: the remote holds exactly these bytes now, so the next
+// push to it has nothing to send (written as a local change it would sit in the replay as one change pending
+// until then), while every other remote still gets it.
+func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, uploaded bool, row mirror, conflicts []changelog.Conflict, st *Stats) error {
 	var adopted, stale bool
 	err := s.commit(ctx, b, func(tx *changelog.Tx) error {
 		adopted, stale = false, false
@@ -416,7 +418,7 @@ func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, orig
 		}
 		row.LocalRev = cur.Rev
 		if !bytes.Equal(uploadBytes(cur), row.Base) {
-			nc, err := tx.Replace(origin, changelog.Contact{ID: c.ID, Data: row.Base, Source: cur.Source})
+			nc, err := tx.Replace(s.origin, changelog.Contact{ID: c.ID, Data: row.Base, Source: cur.Source})
 			if err != nil {
 				return err
 			}
@@ -436,7 +438,7 @@ func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, orig
 	if !stale {
 		st.Merged++
 		st.Conflicts += len(conflicts)
-		if adopted && origin == s.origin {
+		if adopted && !uploaded {
 			st.Downloaded++
 		}
 	}

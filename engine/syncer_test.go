@@ -54,6 +54,8 @@ func TestAgainstServers(t *testing.T) {
 		{"conflict kept when killed after uploading a merge", testKillAfterMergeUpload},
 		{"server keeps the content of an upload", testServerKeepsContent},
 		{"two edits beat a delete and merge", testTwoEditsBeatADelete},
+		{"nothing pending after a merged conflict", testNothingPendingAfterConflict},
+		{"set-aside items a listing no longer shows are forgotten", testSetAsideForgotten},
 	}
 	for _, name := range servermatrix.Names {
 		t.Run(name, func(t *testing.T) {
@@ -577,5 +579,83 @@ func testTwoRemotes(t *testing.T, e *env) {
 	st, err := second.Sync(ctx)
 	if err != nil || st.Uploaded != 0 {
 		t.Fatalf("settled second remote still uploads: %+v %v", st, err)
+	}
+}
+
+func testNothingPendingAfterConflict(t *testing.T, e *env) {
+	a, b := e.device(), e.device()
+	ids := importCards(t, a, 2)
+	a.sync()
+	b.sync()
+	// Both sides change FN differently (a conflict) and each another field too, so the merge differs from both
+	// versions: a uploads it and takes it as its own copy. The same two values on two contacts, each side
+	// holding the other one, cover whichever value the merge's deterministic rule keeps.
+	b.edit(ids[0], set("FN", "Name One"))
+	b.edit(ids[0], set("NOTE", "from b"))
+	b.edit(ids[1], set("FN", "Name Two"))
+	b.edit(ids[1], set("NOTE", "from b"))
+	b.sync()
+	a.edit(ids[0], set("FN", "Name Two"))
+	a.edit(ids[0], set("TITLE", "from a"))
+	a.edit(ids[1], set("FN", "Name One"))
+	a.edit(ids[1], set("TITLE", "from a"))
+	// a's conditional PUTs meet b's versions: a merges, records the conflicts and uploads a merge.
+	if st := a.sync(); st.Conflicts == 0 || st.Merged == 0 {
+		t.Fatalf("sync: %+v, want a merge with a conflict", st)
+	}
+	if s := a.status(); s.Pending != 0 || s.Conflicts == 0 {
+		t.Fatalf("status after the merged conflict: %d pending, %d conflicts; want nothing pending and the conflict open",
+			s.Pending, s.Conflicts)
+	}
+	// The next push has nothing to send: one request (the pull) is all a sync costs.
+	a.tr.reset(nil)
+	a.sync()
+	if n := a.tr.count(); n != 1 {
+		t.Fatalf("the sync after the merge sent %d requests, want 1", n)
+	}
+	b.sync()
+	e.converged(a, b)
+}
+
+// rejecting adds, once, an entry a hostile server might send (a member on another host) to the first page.
+type rejecting struct {
+	engine.Remote
+	done *bool
+}
+
+func (r rejecting) Changes(ctx context.Context, token string) (*storage.Page, error) {
+	p, err := r.Remote.Changes(ctx, token)
+	if err == nil && !*r.done {
+		*r.done = true
+		p.Rejected = append(p.Rejected, storage.Rejected{Href: "https://elsewhere.example/evil.vcf", Err: errors.New("href outside the collection")})
+	}
+	return p, err
+}
+
+func testSetAsideForgotten(t *testing.T, e *env) {
+	e.put("good.vcf", card("good", "Good Card"))
+	e.put("bad.vcf", card("bad", "Bad Card"))
+	done := false
+	a := e.deviceWith(func(r engine.Remote) engine.Remote { return rejecting{corrupting{r, "bad"}, &done} })
+	a.sync()
+	if s := a.status(); len(s.SetAside) != 2 {
+		t.Fatalf("set aside: %+v, want the foreign href and the bad member", s.SetAside)
+	}
+	// The bad member is deleted on the server: the incremental pull that reports it forgets it.
+	if err := e.other.Delete(context.Background(), strings.TrimSuffix(mustPath(t, e.ab), "/")+"/bad.vcf", ""); err != nil {
+		t.Fatal(err)
+	}
+	a.sync()
+	if s := a.status(); len(s.SetAside) != 1 || !strings.Contains(s.SetAside[0].Ref, "elsewhere.example") {
+		t.Fatalf("after the bad member's deletion, set aside: %+v, want only the foreign href", s.SetAside)
+	}
+	// A full listing that no longer shows the foreign href forgets it too.
+	a.setToken("")
+	a.sync()
+	if s := a.status(); len(s.SetAside) != 0 {
+		t.Fatalf("after a full listing, set aside: %+v, want none", s.SetAside)
+	}
+	if _, ok := a.contacts()["good"]; !ok {
+		t.Fatal("the good card is missing")
 	}
 }
