@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/changelog"
@@ -88,6 +89,49 @@ func sameContent(a, b []byte) bool {
 	}
 	kb, err := vcard.Content(b)
 	return err == nil && slices.Equal(ka, kb)
+}
+
+// rewrittenOnly reports whether stored differs from sent only as a server's rewriting of it does: the same
+// content (sameContent) once trailing empty components of structured values are dropped ("ORG:Umbrella
+// Ltd;Legal;;" stored as "ORG:Umbrella Ltd;Legal", as Radicale 3.1.8 does). An empty trailing component carries
+// no data (RFC 6350 section 3.3's components are positional, and nothing follows them).
+func rewrittenOnly(sent, stored []byte) bool {
+	if sameContent(sent, stored) {
+		return true
+	}
+	a, err := vcard.Content(sent)
+	if err != nil {
+		return false
+	}
+	b, err := vcard.Content(stored)
+	if err != nil || len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		a[i] = trimEmptyComponents(a[i])
+	}
+	for i := range b {
+		b[i] = trimEmptyComponents(b[i])
+	}
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// trimEmptyComponents drops the unescaped ';' that end a canonical property line.
+func trimEmptyComponents(line string) string {
+	for strings.HasSuffix(line, ";") {
+		n := len(line) - 1
+		bs := 0
+		for i := n - 1; i >= 0 && line[i] == '\\'; i-- {
+			bs++
+		}
+		if bs%2 == 1 {
+			break // an escaped semicolon is data
+		}
+		line = line[:n]
+	}
+	return line
 }
 
 // commonPart is what two versions of a new contact share: mine without the properties theirs lacks. It is the

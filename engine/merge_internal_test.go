@@ -65,3 +65,26 @@ func TestCommonPart(t *testing.T) {
 		})
 	}
 }
+
+func TestRewrittenOnly(t *testing.T) {
+	sent := vcf("UID:u", "FN:Ann", "ORG:Umbrella Ltd;Legal;;", `NOTE:ends in an escaped semicolon\;`)
+	for _, tc := range []struct {
+		name   string
+		stored []byte
+		want   bool
+	}{
+		{"sorted, trailing empty ORG components dropped (Radicale 3.1.8)",
+			vcf("FN:Ann", `NOTE:ends in an escaped semicolon\;`, "ORG:Umbrella Ltd;Legal", "UID:u"), true},
+		{"same content", vcf("FN:Ann", "UID:u", "ORG:Umbrella Ltd;Legal;;", `NOTE:ends in an escaped semicolon\;`), true},
+		{"an escaped semicolon is data", vcf("UID:u", "FN:Ann", "ORG:Umbrella Ltd;Legal;;", `NOTE:ends in an escaped semicolon`), false},
+		{"another value", vcf("UID:u", "FN:Ann", "ORG:Umbrella Ltd;Sales", `NOTE:ends in an escaped semicolon\;`), false},
+		{"a property more", vcf("UID:u", "FN:Ann", "ORG:Umbrella Ltd;Legal;;", `NOTE:ends in an escaped semicolon\;`, "TEL:1"), false},
+		{"unreadable", []byte("not a card"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := rewrittenOnly(sent, tc.stored); got != tc.want {
+				t.Fatalf("rewrittenOnly = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

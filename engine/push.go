@@ -110,7 +110,63 @@ func (s *Syncer) pushChunk(ctx context.Context, ids []string, b *batch, st *Stat
 			return err
 		}
 	}
+	return s.checkUploads(ctx, b, st)
+}
+
+// checkUploads fetches back, in one request, the uploads of the batch whose outcome the push is not sure of: a
+// storage may answer a write without its new tag (RFC 6352 allows it when the server changed what it stores),
+// and one may keep other bytes than it was sent and still answer with a strong tag (RFC 6352 section 6.3.2.3
+// says it must not; Radicale 3.1.8 sorts properties and drops trailing empty ORG components). One request per
+// batch replaces a lookup per contact, and the first batch of every run is checked so that a rewriting storage
+// is found, after which every batch is. What the storage stores is what every other device will download, so
+// where it differs only by such rewriting the device takes the storage's bytes: otherwise devices would end up
+// with different bytes for the same contact.
+func (s *Syncer) checkUploads(ctx context.Context, b *batch, st *Stats) error {
+	if len(b.unsure) == 0 {
+		return nil
+	}
+	hrefs := make([]string, len(b.unsure))
+	for i, idx := range b.unsure {
+		hrefs[i] = b.puts[idx].Href
+	}
+	var objs []storage.Object
+	if err := s.call(ctx, st, "multiget", func() (err error) {
+		objs, err = s.remote.Fetch(ctx, hrefs)
+		return err
+	}); err != nil {
+		return err
+	}
+	s.checked = true
+	for i, idx := range b.unsure {
+		if objs[i].Err == nil {
+			s.compareStored(b, idx, objs[i])
+		}
+		// An object that cannot be read back keeps the row as the write left it: without a tag, the next push
+		// fetches before it writes.
+	}
+	b.unsure = b.unsure[:0]
 	return nil
+}
+
+// compareStored records what the storage holds for the upload b.puts[idx], read back as o.
+func (s *Syncer) compareStored(b *batch, idx int, o storage.Object) {
+	row := &b.puts[idx]
+	switch {
+	case bytes.Equal(o.Data, row.Base):
+		if row.Tag == "" {
+			row.Tag = o.Tag
+		}
+	case rewrittenOnly(row.Base, o.Data):
+		if !s.rewrites {
+			s.cfg.logger.Info("the server rewrites what it stores; taking its bytes", "remote", s.name, "href", o.Href)
+		}
+		s.rewrites = true
+		row.Base, row.Tag = o.Data, o.Tag
+		b.adopt = append(b.adopt, idx)
+	default:
+		// Someone wrote there after the upload. With the upload's own tag the pull fetches theirs and merges;
+		// without it the row keeps no tag, so the next push fetches before it writes.
+	}
 }
 
 func (s *Syncer) cursor(ctx context.Context) (uint64, error) {
@@ -321,12 +377,20 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 	merged := false // whether body is a merge the device does not hold yet
 	var conflicts []changelog.Conflict
 	// agreed records that the server holds body under etag.
-	agreed := func(etag storage.Tag) error {
+	// agreed records that the server holds body under etag; stored is what it holds there when the push read it
+	// (nil when it did not).
+	agreed := func(etag storage.Tag, stored []byte) error {
 		st.Uploaded++
 		row := mirror{ContactID: c.ID, Href: href, Tag: etag, Base: body, LocalRev: c.Rev}
 		if !merged {
 			b.puts = append(b.puts, row)
 			b.resolved = append(b.resolved, c.ID)
+			switch {
+			case stored != nil:
+				s.compareStored(b, len(b.puts)-1, storage.Object{Href: href, Tag: etag, Data: stored})
+			case etag == "" || !s.checked || s.rewrites:
+				b.unsure = append(b.unsure, len(b.puts)-1)
+			}
 			return nil
 		}
 		return s.settle(ctx, b, c, true, row, conflicts, st)
@@ -339,7 +403,7 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 				return err
 			})
 			if err == nil {
-				return agreed(etag)
+				return agreed(etag, nil)
 			}
 			lost := errors.Is(err, storage.ErrPreconditionFailed) || (cond.IfMatch != "" && errors.Is(err, storage.ErrGone))
 			if !lost {
@@ -366,7 +430,7 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 		if sameContent(obj.Data, body) {
 			// The server holds what the device sends: its own write, whose answer a reset lost before the retry
 			// met it as a 412 (or the same edit made elsewhere). Nothing to merge.
-			return agreed(obj.Tag)
+			return agreed(obj.Tag, obj.Data)
 		}
 		if base == nil {
 			base = commonPart(body, obj.Data)

@@ -32,7 +32,8 @@ type Remote interface {
 	FetchAll(ctx context.Context, fn func(storage.Object) error) error
 	// Get fetches one object.
 	Get(ctx context.Context, href string) (*storage.Object, error)
-	// Put writes data at href under cond and returns the new version's tag.
+	// Put writes data at href under cond and returns the new version's tag, or "" when the storage did not
+	// say (the engine then reads it back, with the other writes of its batch).
 	Put(ctx context.Context, href string, data []byte, cond storage.Condition) (storage.Tag, error)
 	// Delete removes the object at href if its version is still tag.
 	Delete(ctx context.Context, href string, tag storage.Tag) error

@@ -20,6 +20,11 @@ type Syncer struct {
 	remote Remote
 	cfg    config
 	mu     sync.Mutex
+
+	// checked is set once this Syncer has fetched back a run of its uploads; rewrites once that showed the
+	// storage keeping other bytes than it was sent (see checkUploads). Both are per process: a restart checks
+	// again, which costs one fetch.
+	checked, rewrites bool
 }
 
 // NewSyncer returns a Syncer for the configured remote called name, talking to it through remote.

@@ -81,9 +81,10 @@ func (col *Collection) Get(ctx context.Context, href string) (*storage.Object, e
 	return &so, nil
 }
 
-// Put writes a member with If-None-Match: * or If-Match.
+// Put writes a member with If-None-Match: * or If-Match. The tag is "" when the server answered without an
+// ETag (Client.Write): the engine fetches the tags of a run of writes in one request.
 func (col *Collection) Put(ctx context.Context, href string, data []byte, cond storage.Condition) (storage.Tag, error) {
-	etag, err := col.c.Put(ctx, href, data, Condition{IfNoneMatch: cond.IfAbsent, IfMatch: ETag(cond.IfMatch)})
+	etag, err := col.c.Write(ctx, href, data, Condition{IfNoneMatch: cond.IfAbsent, IfMatch: ETag(cond.IfMatch)})
 	return storage.Tag(etag), classify(err)
 }
 

@@ -64,6 +64,17 @@ func checkVCard(b []byte) error {
 // (another client writing in between would make that its ETag; the next conditional write then fails with
 // 412 and the caller merges, so nothing is lost). A 412 gives an error matching ErrPreconditionFailed.
 func (c *Client) Put(ctx context.Context, href string, body []byte, cond Condition) (ETag, error) {
+	etag, err := c.Write(ctx, href, body, cond)
+	if err != nil || etag != "" {
+		return etag, err
+	}
+	p, _ := c.href(href) // Write resolved it already
+	return c.etagOf(ctx, p)
+}
+
+// Write is Put without the lookup: the ETag is "" when the server answered without one. A caller writing many
+// contacts (the sync engine) fetches the missing tags of a whole run of writes in one request instead.
+func (c *Client) Write(ctx context.Context, href string, body []byte, cond Condition) (ETag, error) {
 	p, err := c.href(href)
 	if err != nil {
 		return "", fmt.Errorf("carddav: put %s: %w", clip(href), err)
@@ -77,10 +88,7 @@ func (c *Client) Put(ctx context.Context, href string, body []byte, cond Conditi
 	if err != nil {
 		return "", err
 	}
-	if etag := strings.TrimSpace(rp.header.Get("ETag")); etag != "" {
-		return ETag(etag), nil
-	}
-	return c.etagOf(ctx, p)
+	return ETag(strings.TrimSpace(rp.header.Get("ETag"))), nil
 }
 
 // etagOf reads one member's getetag with a Depth 0 PROPFIND.
