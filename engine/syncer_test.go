@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/bench"
 	"github.com/contactsync/contactsync/changelog"
@@ -55,9 +55,9 @@ func TestAgainstServers(t *testing.T) {
 		{"server keeps the content of an upload", testServerKeepsContent},
 		{"two edits beat a delete and merge", testTwoEditsBeatADelete},
 	}
-	for _, name := range servermatrix.Names {
+	for _, name := range carddavtest.Names {
 		t.Run(name, func(t *testing.T) {
-			srv := servermatrix.Start(t, name)
+			srv := carddavtest.Start(t, name)
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) { tc.run(t, newEnv(t, srv)) })
 			}
