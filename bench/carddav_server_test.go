@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
-	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 )
 
 // benchServer is one running CardDAV server the comparison creates fresh address books on, so every contender
@@ -31,7 +31,7 @@ type benchServer struct {
 // startServer starts the named server ("embedded", "radicale" or "xandikos") for the benchmark's lifetime.
 func startServer(b *testing.B, name string) *benchServer {
 	b.Helper()
-	srv := servermatrix.Start(b, name)
+	srv := carddavtest.Start(b, name)
 	s := &benchServer{name: name, user: srv.Username, password: srv.Password, admin: srv.Client(b)}
 	book := srv.AddressBookURL
 	if name != "embedded" {

@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
-	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/changelog"
 	"github.com/contactsync/contactsync/engine"
@@ -28,7 +28,7 @@ const remoteName = "srv"
 // another CardDAV client (another phone, Evolution …) writing to the same address book.
 type env struct {
 	t     *testing.T
-	srv   *servermatrix.Server
+	srv   *carddavtest.Server
 	ab    string
 	other *carddav.Client
 }
@@ -36,7 +36,7 @@ type env struct {
 var bookSeq atomic.Int64
 
 // newEnv creates a fresh address book on srv, next to the one the harness made.
-func newEnv(t *testing.T, srv *servermatrix.Server) *env {
+func newEnv(t *testing.T, srv *carddavtest.Server) *env {
 	t.Helper()
 	u, err := url.Parse(srv.AddressBookURL)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/bench"
 	"github.com/contactsync/contactsync/changelog"
@@ -59,9 +59,9 @@ func TestAgainstServers(t *testing.T) {
 		{"the server's rewriting of an upload is adopted", testRewriteAdopted},
 		{"tags missing from PUT answers come from one fetch", testTaglessPuts},
 	}
-	for _, name := range servermatrix.Names {
+	for _, name := range carddavtest.Names {
 		t.Run(name, func(t *testing.T) {
-			srv := servermatrix.Start(t, name)
+			srv := carddavtest.Start(t, name)
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) { tc.run(t, newEnv(t, srv)) })
 			}

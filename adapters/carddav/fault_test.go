@@ -665,7 +665,7 @@ func TestKeepAliveAcrossErrors(t *testing.T) {
 // TestInjectedFaultsBeforeRealServer puts a fault-injecting transport in front of real Radicale: the
 // client reports each fault as the right kind of error, and the next request goes through.
 func TestInjectedFaultsBeforeRealServer(t *testing.T) {
-	srv := carddavtest.StartRadicale(t)
+	srv := carddavtest.Start(t, "radicale")
 	var mode atomic.Value
 	mode.Store("")
 	inject := roundTripFunc(func(req *http.Request) (*http.Response, error) {

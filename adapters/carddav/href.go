@@ -1,12 +1,12 @@
 package carddav
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/contactsync/contactsync/adapters/internal/uidhref"
 )
 
 // canonicalPath rewrites an escaped absolute path so that two spellings of one resource compare equal:
@@ -111,9 +111,6 @@ func memberOf(base *url.URL, colPath, ref string) (p string, isSelf bool, err er
 	return p, false, nil
 }
 
-// maxPlainUID is the longest UID used as a file name as it is; longer ones are hashed.
-const maxPlainUID = 64
-
 // HrefForUID returns the href (a path, with abURL's path as its collection) under which a contact with
 // this UID is created. The same UID always gives the same href, so uploading a contact twice can only ever
 // meet the first copy (and If-None-Match: * turns that into a 412), never create a duplicate.
@@ -121,7 +118,8 @@ const maxPlainUID = 64
 // A UID made only of ASCII letters, digits and "-_.@+=", not starting with a dot and at most 64 bytes long
 // is used as the file name with ".vcf" appended. Any other UID (with "/", "?", "#", "%", ":", spaces, non-ASCII,
 // or too long) becomes "~" and the hex SHA-256 of the UID, plus ".vcf"; "~" cannot occur in the plain form,
-// so the two forms never collide. The caller must give every contact a non-empty UID.
+// so the two forms never collide (the rule is adapters/internal/uidhref, shared with the embedded server). The
+// caller must give every contact a non-empty UID.
 func HrefForUID(abURL, uid string) string {
 	col := abURL
 	if u, err := url.Parse(abURL); err == nil {
@@ -132,15 +130,5 @@ func HrefForUID(abURL, uid string) string {
 	} else if !strings.HasSuffix(col, "/") {
 		col += "/"
 	}
-	return col + uidFileName(uid) + ".vcf"
+	return col + uidhref.Name(uid)
 }
-
-func uidFileName(uid string) string {
-	if uid != "" && len(uid) <= maxPlainUID && uid[0] != '.' && strings.Trim(uid, plainUIDChars) == "" {
-		return uid
-	}
-	sum := sha256.Sum256([]byte(uid))
-	return "~" + hex.EncodeToString(sum[:])
-}
-
-const plainUIDChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@+="

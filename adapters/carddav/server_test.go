@@ -18,10 +18,13 @@ import (
 	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 )
 
-// TestRealServers runs the client against real Radicale and Xandikos. Each subtest works in an address
-// book of its own, so they do not see each other's contacts.
+// TestRealServers runs the client against the outside servers of the matrix (Radicale, Xandikos). Each
+// subtest works in an address book of its own, so they do not see each other's contacts.
 func TestRealServers(t *testing.T) {
 	for _, name := range carddavtest.Names {
+		if name == "embedded" {
+			continue // adapters/carddavserver's client_test.go runs this client against it, knowing its tokens and paths
+		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			srv := carddavtest.Start(t, name)

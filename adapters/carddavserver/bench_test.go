@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/bench"
 )
 
@@ -40,7 +40,7 @@ func rawETag(data []byte) string {
 }
 
 // benchRequest sends one request as the test user, reads the answer to the end and returns its status and size.
-func benchRequest(b *testing.B, client *http.Client, srv *carddavservertest.Server, method, url string, body []byte, header ...string) (int, int64) {
+func benchRequest(b *testing.B, client *http.Client, srv *carddavtest.Server, method, url string, body []byte, header ...string) (int, int64) {
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		b.Fatal(err)
@@ -66,7 +66,7 @@ func benchRequest(b *testing.B, client *http.Client, srv *carddavservertest.Serv
 // INSERT of the same body in its own transaction.
 func BenchmarkPut(b *testing.B) {
 	b.Run("server", func(b *testing.B) {
-		srv := carddavservertest.Start(b)
+		srv := carddavtest.Start(b, "embedded")
 		client := &http.Client{}
 		b.ResetTimer()
 		for i := range b.N {
@@ -105,8 +105,8 @@ func BenchmarkSyncCollection(b *testing.B) {
 		cards[i] = bench.Card(2, i)
 	}
 	b.Run("server", func(b *testing.B) {
-		srv := carddavservertest.Start(b)
-		if _, err := srv.Srv.Import(context.Background(), srv.Username, "contacts", cards); err != nil {
+		srv := carddavtest.Start(b, "embedded")
+		if _, err := srv.Embedded(b).Import(context.Background(), srv.Username, "contacts", cards); err != nil {
 			b.Fatal(err)
 		}
 		client := &http.Client{}

@@ -13,16 +13,16 @@ import (
 	"testing"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
-	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 )
 
 // TestWithProjectClient runs the project's CardDAV client against the server. The cases share one server;
 // each works in an address book of its own.
 func TestWithProjectClient(t *testing.T) {
-	srv := carddavservertest.Start(t)
+	srv := carddavtest.Start(t, "embedded")
 	for _, tc := range []struct {
 		name string
-		run  func(context.Context, *testing.T, *carddavservertest.Server)
+		run  func(context.Context, *testing.T, *carddavtest.Server)
 	}{
 		{"discovery from the bare root", testDiscovery},
 		{"conditional put and delete", testConditionalWrites},
@@ -42,7 +42,7 @@ func TestWithProjectClient(t *testing.T) {
 	}
 }
 
-func testDiscovery(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testDiscovery(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	c := srv.Client(t)
 	d, err := c.Discover(ctx)
 	if err != nil {
@@ -60,7 +60,7 @@ func testDiscovery(ctx context.Context, t *testing.T, srv *carddavservertest.Ser
 	}
 }
 
-func testConditionalWrites(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testConditionalWrites(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	c := srv.Client(t)
 	ab := newBook(ctx, t, srv, c, "writes")
 	href := carddav.HrefForUID(ab.URL, "w-1")
@@ -135,7 +135,7 @@ func syncAll(ctx context.Context, t *testing.T, c *carddav.Client, ab carddav.Ad
 	}
 }
 
-func testSyncCollection(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testSyncCollection(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	c := srv.Client(t)
 	ab := newBook(ctx, t, srv, c, "sync")
 	hrefs := map[string]carddav.ETag{}
@@ -205,7 +205,7 @@ func sorted(s []string) []string {
 	return s
 }
 
-func testSyncPaging(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testSyncPaging(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	c := srv.Client(t)
 	ab := newBook(ctx, t, srv, c, "paging")
 	etags := map[string]carddav.ETag{}
@@ -261,7 +261,7 @@ func testSyncPaging(ctx context.Context, t *testing.T, srv *carddavservertest.Se
 	}
 }
 
-func testInvalidTokens(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testInvalidTokens(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	c := srv.Client(t)
 	ab := newBook(ctx, t, srv, c, "tokens")
 	other := newBook(ctx, t, srv, c, "tokens-other")
@@ -281,7 +281,7 @@ func testInvalidTokens(ctx context.Context, t *testing.T, srv *carddavservertest
 	}
 }
 
-func testQueryAll(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testQueryAll(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	c := srv.Client(t)
 	ab := newBook(ctx, t, srv, c, "queryall")
 	bodies := map[string][]byte{}
@@ -310,7 +310,7 @@ func testQueryAll(ctx context.Context, t *testing.T, srv *carddavservertest.Serv
 	}
 }
 
-func testMultiGet(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testMultiGet(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	c := srv.Client(t)
 	ab := newBook(ctx, t, srv, c, "multiget")
 	var hrefs []string
@@ -351,7 +351,7 @@ func testMultiGet(ctx context.Context, t *testing.T, srv *carddavservertest.Serv
 	}
 }
 
-func testListETags(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testListETags(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	c := srv.Client(t)
 	ab := newBook(ctx, t, srv, c, "listing")
 	want := map[string]carddav.ETag{}
@@ -372,7 +372,7 @@ func testListETags(ctx context.Context, t *testing.T, srv *carddavservertest.Ser
 	}
 }
 
-func testUIDConflict(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testUIDConflict(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	c := srv.Client(t)
 	ab := newBook(ctx, t, srv, c, "uids")
 	first, _ := put(ctx, t, c, ab, "same-uid", "First")
@@ -397,7 +397,7 @@ func testUIDConflict(ctx context.Context, t *testing.T, srv *carddavservertest.S
 	}
 }
 
-func testInvalidVCards(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testInvalidVCards(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	c := srv.Client(t)
 	ab := newBook(ctx, t, srv, c, "invalid")
 	for _, tc := range []struct {
@@ -425,7 +425,7 @@ func testInvalidVCards(ctx context.Context, t *testing.T, srv *carddavservertest
 	}
 }
 
-func testAddressBooks(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testAddressBooks(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	c := srv.Client(t)
 	ab := newBook(ctx, t, srv, c, "made")
 	if ab.DisplayName != "made" || !ab.SupportsSync {
@@ -461,7 +461,7 @@ func testAddressBooks(ctx context.Context, t *testing.T, srv *carddavservertest.
 	}
 }
 
-func testAuth(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testAuth(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	wrong, err := carddav.New(srv.URL, carddav.WithBasicAuth(srv.Username, srv.Password+"x"))
 	if err != nil {
 		t.Fatal(err)
@@ -492,13 +492,13 @@ func testAuth(ctx context.Context, t *testing.T, srv *carddavservertest.Server) 
 		t.Errorf("PUT into another user's book: %v; want 403", err)
 	}
 	// A changed password takes effect at once, even though the old one was cached.
-	if err := srv.Srv.SetPassword(ctx, "mallory", "new password"); err != nil {
+	if err := srv.Embedded(t).SetPassword(ctx, "mallory", "new password"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Discover(ctx); !errors.Is(err, carddav.ErrUnauthorized) {
 		t.Errorf("old password after a change: %v; want 401", err)
 	}
-	if err := srv.Srv.RemoveUser(ctx, "mallory"); err != nil {
+	if err := srv.Embedded(t).RemoveUser(ctx, "mallory"); err != nil {
 		t.Fatal(err)
 	}
 	m2, _ := carddav.New(srv.URL, carddav.WithBasicAuth("mallory", "new password"))
@@ -510,7 +510,7 @@ func testAuth(ctx context.Context, t *testing.T, srv *carddavservertest.Server) 
 // testConcurrentDevices has several clients write and sync one address book at once, each keeping a view
 // built from paged incremental syncs. At the end each device catches up from its own token and must land
 // exactly on a fresh full listing.
-func testConcurrentDevices(ctx context.Context, t *testing.T, srv *carddavservertest.Server) {
+func testConcurrentDevices(ctx context.Context, t *testing.T, srv *carddavtest.Server) {
 	setup := srv.Client(t)
 	ab := newBook(ctx, t, srv, setup, "devices")
 	const devices, perDevice = 4, 15

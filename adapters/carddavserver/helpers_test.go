@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/carddavserver"
-	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
 )
 
 // card returns a vCard 3.0 with CRLF line ends.
@@ -28,9 +28,9 @@ func testCtx(t *testing.T) context.Context {
 }
 
 // startWithBook starts a server and returns it with a context, a logged-in client and the default address book.
-func startWithBook(t *testing.T, opts ...carddavserver.Option) (*carddavservertest.Server, context.Context, *carddav.Client, carddav.AddressBook) {
+func startWithBook(t *testing.T, opts ...carddavserver.Option) (*carddavtest.Server, context.Context, *carddav.Client, carddav.AddressBook) {
 	t.Helper()
-	srv := carddavservertest.Start(t, opts...)
+	srv := carddavtest.Start(t, "embedded", opts...)
 	ctx := testCtx(t)
 	c := srv.Client(t)
 	ab, err := c.AddressBook(ctx, srv.AddressBookURL)
@@ -41,7 +41,7 @@ func startWithBook(t *testing.T, opts ...carddavserver.Option) (*carddavserverte
 }
 
 // newBook makes an address book of its own for a test, so tests sharing a server do not see each other.
-func newBook(ctx context.Context, t *testing.T, srv *carddavservertest.Server, c *carddav.Client, name string) carddav.AddressBook {
+func newBook(ctx context.Context, t *testing.T, srv *carddavtest.Server, c *carddav.Client, name string) carddav.AddressBook {
 	t.Helper()
 	ab, err := c.CreateAddressBook(ctx, srv.URL+"addressbooks/"+srv.Username+"/"+name+"/", name, "test book "+name)
 	if err != nil {
@@ -68,12 +68,12 @@ type rawResponse struct {
 	body   string
 }
 
-func raw(t *testing.T, srv *carddavservertest.Server, method, path string, header map[string]string, body string) rawResponse {
+func raw(t *testing.T, srv *carddavtest.Server, method, path string, header map[string]string, body string) rawResponse {
 	t.Helper()
 	return rawAs(t, srv, srv.Username, srv.Password, method, path, header, body)
 }
 
-func rawAs(t *testing.T, srv *carddavservertest.Server, user, password, method, path string, header map[string]string, body string) rawResponse {
+func rawAs(t *testing.T, srv *carddavtest.Server, user, password, method, path string, header map[string]string, body string) rawResponse {
 	t.Helper()
 	req, err := http.NewRequest(method, strings.TrimSuffix(srv.URL, "/")+path, strings.NewReader(body))
 	if err != nil {

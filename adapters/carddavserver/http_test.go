@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/carddavserver"
-	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
 	"github.com/contactsync/contactsync/changelog"
 )
 
@@ -170,7 +170,7 @@ func TestProtocol(t *testing.T) {
 }
 
 func TestProppatch(t *testing.T) {
-	srv := carddavservertest.Start(t)
+	srv := carddavtest.Start(t, "embedded")
 	ctx := testCtx(t)
 	r := raw(t, srv, "PROPPATCH", bookPath, xmlHeaders(""), `<propertyupdate xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav">
 		<set><prop><displayname>Family</displayname><C:addressbook-description>the relatives</C:addressbook-description></prop></set></propertyupdate>`)
@@ -265,7 +265,7 @@ func TestQuery(t *testing.T) {
 }
 
 func TestMaxResourceSize(t *testing.T) {
-	srv := carddavservertest.Start(t, carddavserver.WithMaxResourceSize(1024))
+	srv := carddavtest.Start(t, "embedded", carddavserver.WithMaxResourceSize(1024))
 	big := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:big\r\nFN:Big\r\nNOTE:" + strings.Repeat("x", 1100) + "\r\nEND:VCARD\r\n"
 	r := raw(t, srv, "PUT", bookPath+"big.vcf", map[string]string{"Content-Type": "text/vcard"}, big)
 	if r.status != http.StatusRequestEntityTooLarge || davError(t, r) != "max-resource-size" {
@@ -279,7 +279,7 @@ func TestMaxResourceSize(t *testing.T) {
 }
 
 func TestMaxXMLSize(t *testing.T) {
-	srv := carddavservertest.Start(t, carddavserver.WithMaxXMLSize(4096))
+	srv := carddavtest.Start(t, "embedded", carddavserver.WithMaxXMLSize(4096))
 	body := `<propfind xmlns="DAV:"><prop>` + strings.Repeat("<getetag/>", 500) + `</prop></propfind>`
 	if r := raw(t, srv, "PROPFIND", bookPath, xmlHeaders("0"), body); r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized XML body: %d; want 413", r.status)
@@ -305,7 +305,7 @@ func TestTrimInvalidatesOldTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	put(ctx, t, c, ab, "trim-4", "Four")
-	if err := srv.Srv.Trim(ctx); err != nil {
+	if err := srv.Embedded(t).Trim(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.SyncCollection(ctx, ab.URL, old.Token, 0); !errors.Is(err, carddav.ErrInvalidSyncToken) {
@@ -344,7 +344,7 @@ func TestRestartKeepsDataAndTokens(t *testing.T) {
 // TestNoSecretsInLog runs logins, right and wrong, with debug logging and checks no password is written.
 func TestNoSecretsInLog(t *testing.T) {
 	var logs bytes.Buffer
-	srv := carddavservertest.Start(t, carddavserver.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	srv := carddavtest.Start(t, "embedded", carddavserver.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	raw(t, srv, "PROPFIND", bookPath, xmlHeaders("0"), "")
 	rawAs(t, srv, srv.Username, "wrong-secret-3141", "PROPFIND", bookPath, xmlHeaders("0"), "")
 	rawAs(t, srv, "nobody", "another-secret-2718", "PROPFIND", bookPath, xmlHeaders("0"), "")
@@ -360,7 +360,7 @@ func TestNoSecretsInLog(t *testing.T) {
 }
 
 func TestUserManagement(t *testing.T) {
-	srv := carddavservertest.Start(t)
+	srv := carddavtest.Start(t, "embedded")
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name, user, password string
@@ -373,15 +373,15 @@ func TestUserManagement(t *testing.T) {
 		{"empty password", "alice", "", carddavserver.ErrEmptyPassword},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := srv.Srv.AddUser(ctx, tc.user, tc.password); !errors.Is(err, tc.want) {
+			if err := srv.Embedded(t).AddUser(ctx, tc.user, tc.password); !errors.Is(err, tc.want) {
 				t.Errorf("AddUser(%q): %v; want %v", tc.user, err, tc.want)
 			}
 		})
 	}
-	if err := srv.Srv.RemoveUser(ctx, "nobody"); !errors.Is(err, carddavserver.ErrNoUser) {
+	if err := srv.Embedded(t).RemoveUser(ctx, "nobody"); !errors.Is(err, carddavserver.ErrNoUser) {
 		t.Errorf("RemoveUser(nobody): %v; want ErrNoUser", err)
 	}
-	users, err := srv.Srv.Users(ctx)
+	users, err := srv.Embedded(t).Users(ctx)
 	if err != nil || fmt.Sprint(users) != "[test]" {
 		t.Errorf("Users = %v, %v", users, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/contactsync/contactsync/adapters/internal/uidhref"
 	"github.com/contactsync/contactsync/adapters/vcard"
 )
 
@@ -296,7 +297,7 @@ func (s *Server) newBookID() (string, error) {
 const importBatch = 1000
 
 // Import stores vCards as new resources of a user's address book, each named after its UID the way the
-// project's client names new contacts (carddav.HrefForUID), a batch per transaction: the fast way to fill a
+// project's client names new contacts (adapters/internal/uidhref), a batch per transaction: the fast way to fill a
 // server for a benchmark or a test bed. Each vCard is checked as a PUT would check it; a name or UID that is
 // taken fails its batch. It returns how many were stored.
 func (s *Server) Import(ctx context.Context, user, bookName string, vcards [][]byte) (int, error) {
@@ -315,7 +316,7 @@ func (s *Server) Import(ctx context.Context, user, bookName string, vcards [][]b
 			if err != nil {
 				return done, fmt.Errorf("carddavserver: import: vCard %d: %w", start+i, err)
 			}
-			batch = append(batch, importCard{name: nameForUID(uid), uid: uid, body: data})
+			batch = append(batch, importCard{name: uidhref.Name(uid), uid: uid, body: data})
 		}
 		if err := b.load(ctx, batch); err != nil {
 			return done, fmt.Errorf("carddavserver: import: %w", err)

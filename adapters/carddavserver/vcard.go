@@ -2,10 +2,7 @@ package carddavserver
 
 import (
 	"fmt"
-	"path"
 	"unicode/utf8"
-
-	"github.com/contactsync/contactsync/adapters/carddav"
 )
 
 // xmlSafe checks that data is UTF-8 made only of characters XML 1.0 can carry (section 2.2), so that the
@@ -23,9 +20,4 @@ func xmlSafe(data []byte) error {
 		i += size
 	}
 	return nil
-}
-
-// nameForUID is the resource name Import gives a vCard: the one the project's client would PUT it under.
-func nameForUID(uid string) string {
-	return path.Base(carddav.HrefForUID("/", uid))
 }

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/carddavserver"
-	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
 )
 
 // TestVdirsyncer syncs a real third-party client, Debian's vdirsyncer, with the server: discovery from the
@@ -31,7 +31,7 @@ func TestVdirsyncer(t *testing.T) {
 		t.Skip(msg)
 	}
 	rec := &requestLog{}
-	srv := carddavservertest.Start(t, carddavserver.WithLogger(slog.New(rec)))
+	srv := carddavtest.Start(t, "embedded", carddavserver.WithLogger(slog.New(rec)))
 	ctx := testCtx(t)
 	c := srv.Client(t)
 	ab, err := c.AddressBook(ctx, srv.AddressBookURL)

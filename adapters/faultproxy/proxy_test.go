@@ -15,7 +15,6 @@ import (
 
 	"github.com/contactsync/contactsync/adapters/carddav"
 	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
-	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
 	"github.com/contactsync/contactsync/adapters/faultproxy"
 )
 
@@ -26,12 +25,12 @@ type target struct {
 }
 
 func embedded(t *testing.T) target {
-	s := carddavservertest.Start(t)
+	s := carddavtest.Start(t, "embedded")
 	return target{name: s.Name, url: s.URL, ab: s.AddressBookURL, opts: s.Options()}
 }
 
 func radicale(t *testing.T) target {
-	s := carddavtest.StartRadicale(t)
+	s := carddavtest.Start(t, "radicale")
 	return target{name: s.Name, url: s.URL, ab: s.AddressBookURL, opts: s.Options()}
 }
 

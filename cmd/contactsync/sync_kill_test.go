@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/bench"
 	"github.com/contactsync/contactsync/changelog"
@@ -30,11 +30,11 @@ func TestWorkerSurvivesKill9(t *testing.T) {
 		t.Skip("spawns processes and a server; skipped in -short mode")
 	}
 	for _, name := range []string{"embedded", "xandikos", "radicale"} {
-		t.Run(name, func(t *testing.T) { testWorkerSurvivesKill9(t, servermatrix.Start(t, name)) })
+		t.Run(name, func(t *testing.T) { testWorkerSurvivesKill9(t, carddavtest.Start(t, name)) })
 	}
 }
 
-func testWorkerSurvivesKill9(t *testing.T, srv *servermatrix.Server) {
+func testWorkerSurvivesKill9(t *testing.T, srv *carddavtest.Server) {
 	const (
 		total = 1000
 		kills = 20
@@ -165,7 +165,7 @@ func editDevice(t *testing.T, db string, rng *rand.Rand, round int, model map[st
 	return "3 updates, 1 add, 1 delete"
 }
 
-func countOnServer(t *testing.T, srv *servermatrix.Server) int {
+func countOnServer(t *testing.T, srv *carddavtest.Server) int {
 	t.Helper()
 	l, err := srv.Client(t).ListETags(context.Background(), srv.AddressBookURL)
 	if err != nil {
@@ -175,7 +175,7 @@ func countOnServer(t *testing.T, srv *servermatrix.Server) int {
 }
 
 // serverByUID reads the whole address book, failing on a UID held twice.
-func serverByUID(t *testing.T, srv *servermatrix.Server) map[string]string {
+func serverByUID(t *testing.T, srv *carddavtest.Server) map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	cl := srv.Client(t)

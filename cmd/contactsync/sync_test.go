@@ -9,13 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/bench"
 	"github.com/contactsync/contactsync/engine"
 )
 
 // addRemote runs `remote add` for srv under name, with a password file when the server has auth.
-func (c *cli) addRemote(srv *servermatrix.Server, name string) {
+func (c *cli) addRemote(srv *carddavtest.Server, name string) {
 	c.t.Helper()
 	args := []string{"remote", "add", name, "--url", srv.URL, "--addressbook", srv.AddressBookURL}
 	if srv.Username != "" {
@@ -31,9 +31,9 @@ func (c *cli) addRemote(srv *servermatrix.Server, name string) {
 }
 
 func TestRemoteSyncStatus(t *testing.T) {
-	for _, name := range servermatrix.Names {
+	for _, name := range carddavtest.Names {
 		t.Run(name, func(t *testing.T) {
-			srv := servermatrix.Start(t, name)
+			srv := carddavtest.Start(t, name)
 			c := newCLI(t)
 			c.addRemote(srv, "home")
 			if _, _, err := c.run("", "remote", "add", "home", "--url", srv.URL, "--addressbook", srv.AddressBookURL); err == nil {
@@ -155,7 +155,7 @@ func TestSyncUsageErrors(t *testing.T) {
 // TestRemotePasswd: a wrong password stops the remote (401, no retry with it); `remote passwd` with the right
 // one makes it sync again.
 func TestRemotePasswd(t *testing.T) {
-	srv := servermatrix.Start(t, "embedded")
+	srv := carddavtest.Start(t, "embedded")
 	c := newCLI(t)
 	c.addRemote(srv, "home")
 	writePW := func(pw string) string {

@@ -94,7 +94,7 @@ func TestTestbedKillScenarios(t *testing.T) {
 		t.Run(name+"/"+strings.Join(sc.args[:2], "="), func(t *testing.T) {
 			args := sc.args
 			if sc.server == "radicale" {
-				srv := carddavtest.StartRadicale(t)
+				srv := carddavtest.Start(t, "radicale")
 				pw := filepath.Join(t.TempDir(), "password")
 				if err := os.WriteFile(pw, []byte(srv.Password+"\n"), 0o600); err != nil {
 					t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
-	"github.com/contactsync/contactsync/adapters/carddavserver/carddavservertest"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/faultproxy"
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/bench"
@@ -26,7 +26,7 @@ import (
 func TestHostileServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv := carddavservertest.Start(t)
+	srv := carddavtest.Start(t, "embedded")
 	direct := srv.Client(t)
 	u, err := url.Parse(srv.AddressBookURL)
 	if err != nil {

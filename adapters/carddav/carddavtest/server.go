@@ -1,30 +1,25 @@
 package carddavtest
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
-	"syscall"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/adapters/carddavserver"
 )
 
-// Server is a running CardDAV server.
+// Names lists the servers Start knows: the test matrix.
+var Names = []string{"embedded", "radicale", "xandikos"}
+
+// Server is a running CardDAV server of the matrix.
 type Server struct {
-	// Name is "radicale" or "xandikos".
+	// Name is one of Names.
 	Name string
 	// URL is the bare server root, where discovery starts.
 	URL string
@@ -35,8 +30,112 @@ type Server struct {
 	// Dir holds the server's data.
 	Dir string
 
-	proc *process
+	inst    instance
+	addUser func(name, password string) error // nil where the server has no users of its own
+	running bool
 }
+
+// instance is one kind of server as Server runs it.
+type instance interface {
+	// stop stops the server; its data stays.
+	stop() error
+	// restart starts the stopped server again on the same address and data.
+	restart(t testing.TB)
+	// log is what the server has printed so far ("" for the embedded server, which logs through its logger).
+	log() string
+}
+
+const (
+	startTimeout = 30 * time.Second
+	stopTimeout  = 10 * time.Second
+)
+
+// Start starts the named server (one of Names) for t; it stops when t ends. opts are the embedded server's
+// options and fail t for any other server. A missing Radicale or Xandikos skips t, or fails it when the CI
+// environment variable is set.
+func Start(t testing.TB, name string, opts ...carddavserver.Option) *Server {
+	t.Helper()
+	if !slices.Contains(Names, name) {
+		t.Fatalf("carddavtest: unknown server %q (want one of %v)", name, Names)
+	}
+	if len(opts) > 0 && name != "embedded" {
+		t.Fatalf("carddavtest: server options are the embedded server's; %s takes none", name)
+	}
+	// Registered after the server's own cleanup, so it runs first: a connection the client dialed and never
+	// used would hold the embedded server's graceful stop until Go counts it idle (5 s).
+	defer t.Cleanup(http.DefaultTransport.(*http.Transport).CloseIdleConnections)
+	s := &Server{Name: name, Dir: t.TempDir()}
+	switch name {
+	case "embedded":
+		startEmbedded(t, s, opts)
+	case "radicale":
+		startRadicale(t, s)
+	case "xandikos":
+		startXandikos(t, s)
+	}
+	return s
+}
+
+// run records inst as s's running server and registers its stop with t.
+func (s *Server) run(t testing.TB, inst instance) {
+	s.inst, s.running = inst, true
+	t.Cleanup(func() {
+		s.Stop(t)
+		if t.Failed() && s.inst.log() != "" {
+			t.Logf("carddavtest: %s log:\n%s", s.Name, s.inst.log())
+		}
+	})
+}
+
+// Stop stops the server; its data stays for Restart. It is safe to call twice.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	if !s.running {
+		return
+	}
+	s.running = false
+	if err := s.inst.stop(); err != nil {
+		t.Errorf("carddavtest: stop %s: %v", s.Name, err)
+	}
+}
+
+// Restart stops the server if it runs and starts it again on the same address and data, as a server process
+// that was restarted would be.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop(t)
+	s.inst.restart(t)
+	s.running = true
+}
+
+// AddUser adds another user with a random password, which it returns. It fails t on a server without users of
+// its own (Xandikos).
+func (s *Server) AddUser(t testing.TB, name string) string {
+	t.Helper()
+	if s.addUser == nil {
+		t.Fatalf("carddavtest: %s has no authentication, so no users to add", s.Name)
+	}
+	pw := randomHex(t, 16)
+	if err := s.addUser(name, pw); err != nil {
+		t.Fatalf("carddavtest: %s: add user %s: %v", s.Name, name, err)
+	}
+	return pw
+}
+
+// Embedded returns the embedded server itself, for its Go API (SetPassword, Import, Trim …); it changes on
+// Restart. It fails t for any other server.
+func (s *Server) Embedded(t testing.TB) *carddavserver.Server {
+	t.Helper()
+	e, ok := s.inst.(*embedded)
+	if !ok {
+		t.Fatalf("carddavtest: %s is not the embedded server", s.Name)
+	}
+	return e.srv
+}
+
+// Log returns what the server has printed so far (the last 64 KiB); the embedded server prints nothing here,
+// it logs through carddavserver.WithLogger.
+func (s *Server) Log() string { return s.inst.log() }
 
 // Options returns the client options that reach this server as its test user.
 func (s *Server) Options() []carddav.Option {
@@ -56,103 +155,25 @@ func (s *Server) Client(t testing.TB, opts ...carddav.Option) *carddav.Client {
 	return c
 }
 
-// Log returns what the server has printed so far (the last 64 KiB).
-func (s *Server) Log() string { return s.proc.out.String() }
-
-const (
-	startTimeout = 30 * time.Second
-	stopTimeout  = 10 * time.Second
-	// bindAttempts covers the window between picking a free port and the server binding it.
-	bindAttempts = 3
-)
-
-// StartRadicale starts Radicale with htpasswd (plain) authentication for a random user and password, and
-// creates the address book AddressBookURL for that user.
-func StartRadicale(t testing.TB) *Server {
+// lookPath finds an outside server's binary, or skips t (fails it when CI is set) with how to install it.
+func lookPath(t testing.TB, bin, pkg string) string {
 	t.Helper()
-	bin := lookPath(t, "radicale")
-	dir := t.TempDir()
-	user, pass := "test", randomHex(t, 16)
-	if err := os.WriteFile(filepath.Join(dir, "users"), []byte(user+":"+pass+"\n"), 0o600); err != nil {
-		t.Fatalf("carddavtest: %v", err)
-	}
-	s := &Server{Name: "radicale", Username: user, Password: pass, Dir: dir}
-	s.start(t, func(port int) *exec.Cmd {
-		config := fmt.Sprintf(`[server]
-hosts = 127.0.0.1:%d
-[auth]
-type = htpasswd
-htpasswd_filename = %s
-htpasswd_encryption = plain
-delay = 0
-[rights]
-type = owner_only
-[storage]
-filesystem_folder = %s
-[logging]
-level = warning
-mask_passwords = True
-`, port, filepath.Join(dir, "users"), filepath.Join(dir, "collections"))
-		cfgPath := filepath.Join(dir, "config")
-		if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
-			t.Fatalf("carddavtest: %v", err)
-		}
-		return exec.Command(bin, "--config", cfgPath)
-	})
-	c := s.Client(t)
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	ab, err := c.CreateAddressBook(ctx, "/"+user+"/contacts/", "Contacts", "carddavtest address book")
+	path, err := exec.LookPath(bin)
 	if err != nil {
-		t.Fatalf("carddavtest: radicale: create address book: %v\n%s", err, s.Log())
+		missing(t, bin+" not installed", pkg)
 	}
-	s.AddressBookURL = ab.URL
-	return s
+	return path
 }
 
-// StartXandikos starts Xandikos with --defaults, which creates the principal /user/ and the address book
-// /user/contacts/addressbook/. Xandikos has no authentication.
-func StartXandikos(t testing.TB) *Server {
+// missing skips t because what an outside server needs is absent, or fails it when the CI environment
+// variable is set, so a CI run can never pass by skipping.
+func missing(t testing.TB, what, pkgs string) {
 	t.Helper()
-	bin := lookPath(t, "xandikos")
-	dir := t.TempDir()
-	s := &Server{Name: "xandikos", Dir: dir}
-	s.start(t, func(port int) *exec.Cmd {
-		return exec.Command(bin, "--directory", filepath.Join(dir, "data"), "--defaults",
-			"--listen-address", "127.0.0.1", "--port", strconv.Itoa(port))
-	})
-	s.AddressBookURL = s.URL + "user/contacts/addressbook/"
-	return s
-}
-
-// Start starts the named server ("radicale" or "xandikos").
-func Start(t testing.TB, name string) *Server {
-	t.Helper()
-	switch name {
-	case "radicale":
-		return StartRadicale(t)
-	case "xandikos":
-		return StartXandikos(t)
-	}
-	t.Fatalf("carddavtest: unknown server %q", name)
-	return nil
-}
-
-// Names lists the servers Start knows.
-var Names = []string{"radicale", "xandikos"}
-
-func lookPath(t testing.TB, name string) string {
-	t.Helper()
-	bin, err := exec.LookPath(name)
-	if err == nil {
-		return bin
-	}
-	msg := fmt.Sprintf("carddavtest: %s not installed (apt-get install %s, or make deps)", name, name)
+	msg := "carddavtest: " + what + " (apt-get install " + pkgs + ", or make deps)"
 	if os.Getenv("CI") != "" {
 		t.Fatal(msg + "; CI is set, so this is a failure, not a skip")
 	}
 	t.Skip(msg)
-	return ""
 }
 
 func randomHex(t testing.TB, n int) string {
@@ -161,138 +182,4 @@ func randomHex(t testing.TB, n int) string {
 		t.Fatalf("carddavtest: %v", err)
 	}
 	return hex.EncodeToString(b)
-}
-
-// start runs the command made for a free port until the server answers HTTP, and registers its stop.
-func (s *Server) start(t testing.TB, command func(port int) *exec.Cmd) {
-	t.Helper()
-	var lastErr error
-	for range bindAttempts {
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("carddavtest: %v", err)
-		}
-		p, err := startProcess(command(port))
-		if err != nil {
-			t.Fatalf("carddavtest: start %s: %v", s.Name, err)
-		}
-		s.URL = fmt.Sprintf("http://127.0.0.1:%d/", port)
-		s.proc = p
-		t.Cleanup(func() {
-			if err := p.stop(); err != nil {
-				t.Errorf("carddavtest: stop %s: %v", s.Name, err)
-			}
-			if t.Failed() {
-				t.Logf("carddavtest: %s log:\n%s", s.Name, p.out.String())
-			}
-		})
-		if lastErr = waitReady(s.URL, p); lastErr == nil {
-			return
-		}
-		if !strings.Contains(p.out.String(), "in use") {
-			break
-		}
-	}
-	t.Fatalf("carddavtest: %s did not start: %v\n%s", s.Name, lastErr, s.proc.out.String())
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// waitReady polls the server until it answers any HTTP status, the process dies, or startTimeout passes.
-func waitReady(url string, p *process) error {
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(startTimeout)
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		resp, err := client.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not answering after %s: %w", startTimeout, err)
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("exited early: %v", p.waitErr)
-		case <-tick.C:
-		}
-	}
-}
-
-// process is a started server; its output goes to out.
-type process struct {
-	cmd     *exec.Cmd
-	out     *tailBuffer
-	done    chan struct{}
-	waitErr error
-}
-
-func startProcess(cmd *exec.Cmd) (*process, error) {
-	p := &process{cmd: cmd, out: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-// stop sends SIGTERM to the server's process group, then SIGKILL if it has not exited in stopTimeout, and
-// waits for it.
-func (p *process) stop() error {
-	select {
-	case <-p.done:
-		return nil
-	default:
-	}
-	pgid := -p.cmd.Process.Pid
-	if err := syscall.Kill(pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return err
-	}
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(stopTimeout):
-	}
-	if err := syscall.Kill(pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return err
-	}
-	<-p.done
-	return nil
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	max int
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if extra := b.buf.Len() - b.max; extra > 0 {
-		b.buf.Next(extra)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
