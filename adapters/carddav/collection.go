@@ -45,15 +45,16 @@ func (col *Collection) List(ctx context.Context) (*storage.Listing, error) {
 	return &storage.Listing{Members: members(l.Members), Rejected: rejected(l.Rejected)}, nil
 }
 
-// Fetch fetches members with addressbook-multiget.
+// Fetch fetches members with addressbook-multiget, one object per href asked. MultiGet answers a repeated href
+// once; engine.Remote answers each href in its place, since callers match answers to hrefs by position.
 func (col *Collection) Fetch(ctx context.Context, hrefs []string) ([]storage.Object, error) {
-	objs, err := col.c.MultiGet(ctx, col.url, hrefs)
+	objs, at, err := col.c.multiGet(ctx, col.url, hrefs)
 	if err != nil {
 		return nil, classify(err)
 	}
-	out := make([]storage.Object, len(objs))
-	for i, o := range objs {
-		out[i] = object(o)
+	out := make([]storage.Object, len(at))
+	for i, j := range at {
+		out[i] = object(objs[j])
 	}
 	return out, nil
 }

@@ -23,26 +23,36 @@ import (
 // vCards travel inside XML there, and XML parsing turns CRLF into LF; the CRLF line ends RFC 6350 requires
 // are put back, so the bytes equal what a GET returns for a vCard stored with CRLF.
 func (c *Client) MultiGet(ctx context.Context, abURL string, hrefs []string) ([]Object, error) {
+	objs, _, err := c.multiGet(ctx, abURL, hrefs)
+	return objs, err
+}
+
+// multiGet is MultiGet that also tells which object answers each href asked: objs[at[i]] for hrefs[i].
+func (c *Client) multiGet(ctx context.Context, abURL string, hrefs []string) (objs []Object, at []int, err error) {
 	col, base, err := c.collection(abURL)
 	if err != nil {
-		return nil, fmt.Errorf("carddav: multiget %s: %w", clip(abURL), err)
+		return nil, nil, fmt.Errorf("carddav: multiget %s: %w", clip(abURL), err)
 	}
-	objs := make([]Object, 0, len(hrefs))
+	objs = make([]Object, 0, len(hrefs))
+	at = make([]int, len(hrefs))
 	index := make(map[string]int, len(hrefs))
 	var todo []string
-	for _, h := range hrefs {
+	for i, h := range hrefs {
 		p, self, err := memberOf(base, col, h)
 		if err == nil && (self || strings.HasSuffix(p, "/")) {
 			err = fmt.Errorf("%w: %s is a collection, not a contact", ErrBadHref, p)
 		}
 		if err != nil {
+			at[i] = len(objs)
 			objs = append(objs, Object{Href: clip(h), Err: err})
 			continue
 		}
-		if _, dup := index[p]; dup {
+		if j, dup := index[p]; dup {
+			at[i] = j
 			continue
 		}
 		index[p] = len(objs)
+		at[i] = len(objs)
 		objs = append(objs, Object{Href: p})
 		todo = append(todo, p)
 	}
@@ -85,9 +95,9 @@ feed:
 		firstErr = fmt.Errorf("carddav: multiget %s: %w", col, context.Cause(ctx))
 	}
 	if firstErr != nil {
-		return nil, firstErr
+		return nil, nil, firstErr
 	}
-	return objs, nil
+	return objs, at, nil
 }
 
 func (c *Client) multigetBatch(ctx context.Context, col string, base *url.URL, batch []string, objs []Object, index map[string]int) error {
