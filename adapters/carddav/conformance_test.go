@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
-	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/engine"
 	"github.com/contactsync/contactsync/engine/storage/storagetest"
 )
@@ -19,10 +19,10 @@ var _ engine.Remote = (*carddav.Collection)(nil)
 // TestConformance runs the engine.Remote conformance suite on the CardDAV client's Collection against every
 // server of the matrix, each subtest in an address book of its own.
 func TestConformance(t *testing.T) {
-	for _, name := range servermatrix.Names {
+	for _, name := range carddavtest.Names {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := servermatrix.Start(t, name)
+			srv := carddavtest.Start(t, name)
 			var books atomic.Int64
 			storagetest.Run(t, func(t *testing.T) engine.Remote {
 				return srv.Client(t).Collection(freshBook(t, srv, books.Add(1)))
@@ -32,7 +32,7 @@ func TestConformance(t *testing.T) {
 }
 
 // freshBook creates an empty address book next to the one the server was started with and returns its URL.
-func freshBook(t *testing.T, srv *servermatrix.Server, n int64) string {
+func freshBook(t *testing.T, srv *carddavtest.Server, n int64) string {
 	t.Helper()
 	u, err := url.Parse(srv.AddressBookURL)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/engine"
 	"github.com/contactsync/contactsync/engine/storage"
 )
@@ -157,7 +157,7 @@ func TestSuiteCatchesBrokenRemotes(t *testing.T) {
 		}, "Equals the old one's"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := servermatrix.Start(t, "embedded")
+			srv := carddavtest.Start(t, "embedded")
 			r := tc.wrap(srv.Client(t).Collection(srv.AddressBookURL))
 			rec := runRecorded(t, tc.part, r)
 			switch {
