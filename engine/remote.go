@@ -25,7 +25,8 @@ type Remote interface {
 	Changes(ctx context.Context, token string) (*storage.Page, error)
 	// List lists every member with its version tag, for a storage without Changes.
 	List(ctx context.Context) (*storage.Listing, error)
-	// Fetch fetches the objects at hrefs, in their order; an object that cannot be read carries its Err.
+	// Fetch fetches the objects at hrefs: one object per href asked (a repeated one too), in their order; an
+	// object that cannot be read carries its Err.
 	Fetch(ctx context.Context, hrefs []string) ([]storage.Object, error)
 	// FetchAll streams every object of the collection to fn, stopping at fn's first error. A storage may stop
 	// early or leave members out (the engine fetches those with Fetch).
