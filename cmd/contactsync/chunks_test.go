@@ -9,14 +9,14 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/vcard"
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 )
 
 // TestParseInChunksMatchesWholeFile checks that parsing a file in pieces, as import does, gives the very cards
 // and errors (card numbers and lines of the whole file) that parsing it whole gives, for every piece size.
 func TestParseInChunksMatchesWholeFile(t *testing.T) {
 	inputs := map[string][]byte{
-		"synthetic book": bench.AddressBook(3, 25),
+		"synthetic book": synthetic.AddressBook(3, 25),
 		"errors between good cards": []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:a\r\nEND:VCARD\r\n" +
 			"junk outside\r\n" +
 			"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:b\r\nBROKEN LINE\r\nEND:VCARD\r\n" +

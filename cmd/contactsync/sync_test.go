@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 	"github.com/contactsync/contactsync/engine"
 )
 
@@ -48,7 +48,7 @@ func TestRemoteSyncStatus(t *testing.T) {
 			}
 
 			vcf := filepath.Join(t.TempDir(), "book.vcf")
-			if err := os.WriteFile(vcf, bench.AddressBook(3, 20), 0o600); err != nil {
+			if err := os.WriteFile(vcf, synthetic.AddressBook(3, 20), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			c.ok("", "import", vcf)
