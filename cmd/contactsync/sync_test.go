@@ -12,6 +12,7 @@ import (
 	"github.com/contactsync/contactsync/adapters/carddav/servermatrix"
 	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 	"github.com/contactsync/contactsync/engine"
+	"github.com/contactsync/contactsync/engine/device"
 )
 
 // addRemote runs `remote add` for srv under name, with a password file when the server has auth.
@@ -103,7 +104,7 @@ func checkSecretKept(t *testing.T, db, password, output string) {
 	if bytes.Contains(data, []byte(password)) {
 		t.Fatal("the password is in the database")
 	}
-	fi, err := os.Stat(credentialsPath(db))
+	fi, err := os.Stat(device.CredentialsPath(db))
 	if err != nil {
 		t.Fatal(err)
 	}
