@@ -11,8 +11,8 @@ import (
 )
 
 // CardDAV is the kind of remote that is a CardDAV address book (engine.KindCardDAV): Resolve runs discovery
-// (RFC 6764) from the URL the user gave and picks the address book; Open builds the client with
-// NewCardDAVClient on the address book's own URL and returns its Collection.
+// (RFC 6764) from the URL the user gave and picks the address book; Open builds the client on the address
+// book's own URL, its requests counted by a Meter, and returns its Collection.
 var CardDAV Kind = cardDAVKind{}
 
 // userAgent is the User-Agent of every request a device sends.
@@ -63,18 +63,10 @@ func checkAddressBook(rc engine.RemoteConfig) error {
 	return nil
 }
 
-// NewCardDAVClient builds the CardDAV client every device uses — the CLI's, a service's and the test bed's —
-// for endpoint: HTTP basic auth when username is set (which the client refuses over plain http to anything but
-// this machine), the device's User-Agent, and requests sent through doer (nil: an http.Client that follows no
-// redirect; discovery follows them by hand).
-func NewCardDAVClient(endpoint, username, password string, doer carddav.HTTPDoer) (*carddav.Client, error) {
-	c, err := newCardDAVClient(endpoint, username, password, doer)
-	if err != nil {
-		return nil, fmt.Errorf("device: %w", err)
-	}
-	return c, nil
-}
-
+// newCardDAVClient builds the CardDAV client every device uses — the CLI's, a service's, the test bed's (all
+// through CardDAV) — for endpoint: HTTP basic auth when username is set (which the client refuses over plain
+// http to anything but this machine), the device's User-Agent, and requests sent through doer (nil: an
+// http.Client that follows no redirect; discovery follows them by hand).
 func newCardDAVClient(endpoint, username, password string, doer carddav.HTTPDoer) (*carddav.Client, error) {
 	opts := []carddav.Option{carddav.WithUserAgent(userAgent)}
 	if username != "" {
