@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 )
 
 // The CardDAV comparison's knobs. A quick run (the default) uses small address books; the full run, for
@@ -151,7 +152,7 @@ func compare(b *testing.B, srv *benchServer, bin string, n int, only map[string]
 	c := &comparison{root: b, srv: srv, bin: bin, n: n, changed: max(1, n/100)}
 	for i := range n {
 		c.uids = append(c.uids, fmt.Sprintf("bench-%d-%08d", cardSeed, i))
-		c.cards = append(c.cards, Card(cardSeed, i))
+		c.cards = append(c.cards, synthetic.Card(cardSeed, i))
 	}
 	ctx := context.Background()
 	phases := []struct {
@@ -500,7 +501,7 @@ func BenchmarkCardDAVInitialSyncRSS(b *testing.B) {
 				srv := startServer(b, "embedded")
 				cards := make([][]byte, cfg.rssN)
 				for i := range cards {
-					cards[i] = Card(cardSeed, i)
+					cards[i] = synthetic.Card(cardSeed, i)
 				}
 				d := newDevice(ctx, b, b.TempDir(), bin, srv.newBook(ctx, b, "rss"), srv.user, srv.password, cards)
 				o, err := d.cliSync(ctx)

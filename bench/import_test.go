@@ -12,6 +12,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/contactsync/contactsync/adapters/vcard"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 )
 
 const importContacts = 10_000
@@ -57,7 +58,7 @@ func (e *buildError) Error() string { return "build contactsync: " + e.err.Error
 // reference is the database's own limit). Reported per contact.
 func BenchmarkImport(b *testing.B) {
 	file := filepath.Join(b.TempDir(), "book.vcf")
-	book := AddressBook(1, importContacts)
+	book := synthetic.AddressBook(1, importContacts)
 	if err := os.WriteFile(file, book, 0o600); err != nil {
 		b.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/contactsync/contactsync/adapters/carddav"
 	"github.com/contactsync/contactsync/adapters/vcard"
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 	"github.com/contactsync/contactsync/engine"
 )
 
@@ -17,7 +17,7 @@ import (
 func testServerKeepsContent(t *testing.T, e *env) {
 	ctx := context.Background()
 	for i := range 50 {
-		data := bench.Card(5, i)
+		data := synthetic.Card(5, i)
 		cs, _ := vcard.Parse(data)
 		href := carddav.HrefForUID(e.ab, cs[0].UID())
 		if _, err := e.other.Put(ctx, href, data, carddav.CreateOnly()); err != nil {

@@ -22,8 +22,8 @@ type MergeFunc func(base, local, remote []byte) (Merged, error)
 type Merged struct {
 	// Data is the merged vCard.
 	Data []byte
-	// Conflicts lists the decisions taken between concurrent changes; the engine records them in the store
-	// (ContactID and Remote are filled in there).
+	// Conflicts lists the decisions taken between concurrent changes (see ConflictRecord); the engine records
+	// them in the store, filling in ContactID and Remote.
 	Conflicts []changelog.Conflict
 }
 
@@ -52,13 +52,23 @@ func Merge(base, local, remote []byte) (Merged, error) {
 		return Merged{}, fmt.Errorf("%w: the merge deleted the contact", errUnmergeable)
 	}
 	out := Merged{Data: res.Card.Bytes()}
-	for _, c := range res.Conflicts {
-		out.Conflicts = append(out.Conflicts, changelog.Conflict{
-			ID: c.ID, Property: c.Property, Group: c.Group, Kind: string(c.Kind),
-			Winner: c.Winner, Loser: c.Loser, Side: string(c.Side), At: c.At,
-		})
+	for _, d := range res.Conflicts {
+		out.Conflicts = append(out.Conflicts, ConflictRecord(d))
 	}
 	return out, nil
+}
+
+// ConflictRecord is the store's record of a merge decision. Remote, and the store's own fields (Recorded, the
+// resolution), are left for whoever records it.
+func ConflictRecord(d conflict.Decision) changelog.Conflict {
+	return changelog.Conflict{ID: d.ID, ContactID: d.UID, Property: d.Property, Group: d.Group, Kind: string(d.Kind),
+		Winner: d.Winner, Loser: d.Loser, Side: string(d.Side), At: d.At}
+}
+
+// ConflictDecision is the merge decision a recorded conflict holds, as conflict.Resolve takes it back.
+func ConflictDecision(c changelog.Conflict) conflict.Decision {
+	return conflict.Decision{ID: c.ID, UID: c.ContactID, Property: c.Property, Group: c.Group,
+		Kind: conflict.Kind(c.Kind), Winner: c.Winner, Loser: c.Loser, Side: conflict.Side(c.Side), At: c.At}
 }
 
 // merge short-cuts the cases that need no three-way merge, so the MergeFunc only sees real concurrent edits.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/vcard"
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 	"github.com/contactsync/contactsync/changelog"
 	"github.com/contactsync/contactsync/engine"
 	"github.com/contactsync/contactsync/engine/storage"
@@ -73,7 +73,7 @@ func importCards(t *testing.T, d *device, n int) []string {
 	t.Helper()
 	var ids []string
 	for i := range n {
-		data := bench.Card(7, i)
+		data := synthetic.Card(7, i)
 		d.add(data)
 		cards, _ := vcard.Parse(data)
 		ids = append(ids, cards[0].UID())
@@ -99,7 +99,7 @@ func testInitialUpload(t *testing.T, e *env) {
 
 func testDownload(t *testing.T, e *env) {
 	for i := range 30 {
-		e.put(fmt.Sprintf("other-%d.vcf", i), bench.Card(9, i))
+		e.put(fmt.Sprintf("other-%d.vcf", i), synthetic.Card(9, i))
 	}
 	b := e.device()
 	st := b.sync()
@@ -116,7 +116,7 @@ func testDownload(t *testing.T, e *env) {
 // A full pull that leaves most of the book to fetch asks for all of it in one query.
 func testDownloadByQuery(t *testing.T, e *env) {
 	for i := range 30 {
-		e.put(fmt.Sprintf("other-%d.vcf", i), bench.Card(9, i))
+		e.put(fmt.Sprintf("other-%d.vcf", i), synthetic.Card(9, i))
 	}
 	b := e.device(engine.WithQueryMin(10), engine.WithBatch(7))
 	b.tr.reset(nil)
@@ -174,7 +174,7 @@ func (c countQueries) FetchAll(ctx context.Context, fn func(storage.Object) erro
 
 func testQueryCutShort(t *testing.T, e *env) {
 	for i := range 30 {
-		e.put(fmt.Sprintf("other-%d.vcf", i), bench.Card(9, i))
+		e.put(fmt.Sprintf("other-%d.vcf", i), synthetic.Card(9, i))
 	}
 	for _, tc := range []struct {
 		name string
@@ -490,7 +490,7 @@ func testListingFallback(t *testing.T, e *env) {
 }
 
 func importedUID(i int) string {
-	cards, _ := vcard.Parse(bench.Card(7, i))
+	cards, _ := vcard.Parse(synthetic.Card(7, i))
 	return cards[0].UID()
 }
 

@@ -29,25 +29,18 @@ func (c *changesCmd) Run(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet("changes", g.stdio.Err)
 	fs.Uint64Var(&c.since, "since", 0, "the revision to replay from (0: everything)")
 	fs.BoolVar(&c.json, "json", false, "one JSON object per line")
-	rest, err := g.parseFlags(fs, args)
+	d, _, err := g.open(fs, args, noArgs("changes takes no arguments (use --since REV)"))
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return fmt.Errorf("%w: changes takes no arguments (use --since REV)", errUsage)
-	}
-	store, err := g.openStore()
-	if err != nil {
-		return err
-	}
-	defer store.Close()
+	defer d.Close()
 
 	w := bufio.NewWriter(g.stdio.Out)
 	defer w.Flush()
 	enc := json.NewEncoder(w)
-	for task, err := range store.Sync(ctx, c.since) {
+	for task, err := range d.Changes(ctx, c.since) {
 		if err != nil {
-			return fmt.Errorf("changes since %d: %w", c.since, err)
+			return err
 		}
 		origins := make([]string, len(task.Origins))
 		for i, o := range task.Origins {

@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/contactsync/contactsync/changelog"
 	"github.com/contactsync/contactsync/conflict"
+	"github.com/contactsync/contactsync/engine/device"
 )
 
 // conflictsCmd lists the decisions merges took between concurrent edits, and lets a user take the other value:
@@ -47,29 +47,28 @@ func (c *conflictsCmd) Run(ctx context.Context, g *globals, args []string) error
 		fmt.Fprintln(g.stdio.Err, "Usage: contactsync conflicts [--all] [--json]\n       contactsync conflicts resolve ID [--keep]")
 		fs.PrintDefaults()
 	}
-	rest, err := g.parseFlags(fs, args)
+	d, rest, err := g.open(fs, args, func(rest []string) error {
+		switch {
+		case len(rest) == 0, rest[0] == "resolve" && len(rest) == 2:
+			return nil
+		case rest[0] == "resolve":
+			return fmt.Errorf("%w: conflicts resolve needs exactly one conflict ID", errUsage)
+		default:
+			return fmt.Errorf("%w: unknown conflicts subcommand %q (did you mean 'conflicts resolve %s'?)", errUsage, rest[0], rest[0])
+		}
+	})
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(rest) == 0:
-		return c.list(ctx, g)
-	case rest[0] == "resolve" && len(rest) == 2:
-		return c.resolve(ctx, g, rest[1])
-	case rest[0] == "resolve":
-		return fmt.Errorf("%w: conflicts resolve needs exactly one conflict ID", errUsage)
-	default:
-		return fmt.Errorf("%w: unknown conflicts subcommand %q (did you mean 'conflicts resolve %s'?)", errUsage, rest[0], rest[0])
+	defer d.Close()
+	if len(rest) == 0 {
+		return c.list(ctx, g, d)
 	}
+	return c.resolve(ctx, g, d, rest[1])
 }
 
-func (c *conflictsCmd) list(ctx context.Context, g *globals) error {
-	store, err := g.openStore()
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	cs, err := store.Conflicts(ctx, c.all)
+func (c *conflictsCmd) list(ctx context.Context, g *globals, d *device.Device) error {
+	cs, err := d.Conflicts(ctx, c.all)
 	if err != nil {
 		return err
 	}
@@ -115,93 +114,36 @@ func (c *conflictsCmd) list(ctx context.Context, g *globals) error {
 	return nil
 }
 
-// resolve takes the losing value of an open conflict (or, with --keep, confirms the merge's choice). Taking the
-// other value is an ordinary local edit of the contact, committed with the conflict's resolution, so it syncs
-// to every remote like any edit.
-func (c *conflictsCmd) resolve(ctx context.Context, g *globals, id string) error {
-	store, err := g.openStore()
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	full, err := findConflict(ctx, store, id)
-	if err != nil {
-		return err
-	}
-	var rev uint64
-	err = store.Update(ctx, func(tx *changelog.Tx) error {
-		x, err := tx.Conflict(full)
-		if err != nil {
-			return err
-		}
-		if c.keep {
-			return tx.ResolveConflict(x.ID, "kept-winner")
-		}
-		rec, err := tx.Get(x.ContactID)
-		if errors.Is(err, changelog.ErrNotFound) {
-			return fmt.Errorf("contact %s no longer exists; close the conflict with --keep", x.ContactID)
-		}
-		if err != nil {
-			return err
-		}
-		card, err := parseOne(rec.Data)
-		if err != nil {
-			return fmt.Errorf("contact %s: %w", x.ContactID, err)
-		}
-		out, err := conflict.Resolve(card, conflict.Decision{ID: x.ID, UID: x.ContactID, Property: x.Property,
-			Group: x.Group, Kind: conflict.Kind(x.Kind), Winner: x.Winner, Loser: x.Loser,
-			Side: conflict.Side(x.Side), At: x.At})
-		if errors.Is(err, conflict.ErrStale) {
-			return fmt.Errorf("contact %s was edited since the merge and no longer holds the kept value; edit it directly or close the conflict with --keep", x.ContactID)
-		}
-		if err != nil {
-			return err
-		}
-		if out == nil {
-			err = tx.Remove(changelog.Local, x.ContactID)
-		} else {
-			_, err = tx.Replace(changelog.Local, changelog.Contact{ID: x.ContactID, Data: out.Bytes(), Source: rec.Source})
-		}
-		if err != nil {
-			return err
-		}
-		rev = tx.LastRevision()
-		return tx.ResolveConflict(x.ID, "took-loser")
-	})
-	if err != nil {
-		return fmt.Errorf("resolve %s: %w", id, err)
-	}
+// resolve takes the losing value of an open conflict (or, with --keep, confirms the merge's choice); the device
+// commits the other value as an ordinary local edit, so it syncs to every remote like any edit.
+func (c *conflictsCmd) resolve(ctx context.Context, g *globals, d *device.Device, id string) error {
 	if c.keep {
-		fmt.Fprintf(g.stdio.Err, "conflict %s closed; the merged value stays\n", shortID(full))
-	} else {
-		fmt.Fprintf(g.stdio.Err, "conflict %s resolved: the other value is back, at revision %d\n", shortID(full), rev)
+		res, err := d.KeepMerged(ctx, id)
+		if err != nil {
+			return resolveError(id, err)
+		}
+		fmt.Fprintf(g.stdio.Err, "conflict %s closed; the merged value stays\n", shortID(res.ID))
+		return nil
 	}
+	res, err := d.TakeOther(ctx, id)
+	if err != nil {
+		return resolveError(id, err)
+	}
+	fmt.Fprintf(g.stdio.Err, "conflict %s resolved: the other value is back, at revision %d\n", shortID(res.ID), res.Rev)
 	return nil
 }
 
-// findConflict accepts a full conflict ID or an unambiguous prefix of an open one, as the listing shows them.
-func findConflict(ctx context.Context, store *changelog.Store, id string) (string, error) {
-	cs, err := store.Conflicts(ctx, false)
-	if err != nil {
-		return "", err
+// resolveError adds what the user can do next.
+func resolveError(id string, err error) error {
+	switch {
+	case errors.Is(err, device.ErrNoConflict):
+		return fmt.Errorf("no open conflict with ID %q (see 'contactsync conflicts')", id)
+	case errors.Is(err, device.ErrStale):
+		return fmt.Errorf("%w; edit it directly or close the conflict with --keep", err)
+	case errors.Is(err, device.ErrContactGone):
+		return fmt.Errorf("%w; close the conflict with --keep", err)
 	}
-	var match []string
-	for _, x := range cs {
-		if x.ID == id {
-			return id, nil
-		}
-		if strings.HasPrefix(x.ID, id) {
-			match = append(match, x.ID)
-		}
-	}
-	switch len(match) {
-	case 1:
-		return match[0], nil
-	case 0:
-		return "", fmt.Errorf("no open conflict with ID %q (see 'contactsync conflicts')", id)
-	default:
-		return "", fmt.Errorf("conflict ID %q is ambiguous: %d open conflicts start with it", id, len(match))
-	}
+	return err
 }
 
 func shortID(id string) string {

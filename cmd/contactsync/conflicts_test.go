@@ -16,11 +16,11 @@ import (
 func storeMerge(t *testing.T, db, base, local, remote string) conflict.Result {
 	t.Helper()
 	parse := func(s string) *vcard.Card {
-		c, err := parseOne([]byte(s))
-		if err != nil {
-			t.Fatal(err)
+		cs, err := vcard.Parse([]byte(s))
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("not one vCard: %v", err)
 		}
-		return c
+		return cs[0]
 	}
 	res, err := conflict.Merge(parse(base), parse(local), parse(remote))
 	if err != nil {

@@ -1,20 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 
-	"github.com/contactsync/contactsync/adapters/vcard"
-	"github.com/contactsync/contactsync/changelog"
-	"github.com/contactsync/contactsync/changelog/contact"
+	"github.com/contactsync/contactsync/engine/device"
 )
-
-// newVCardVersion is the version of cards created from mozContact JSON.
-const newVCardVersion = "4.0"
 
 // addCmd stores a new contact read from stdin.
 type addCmd struct {
@@ -28,32 +21,25 @@ func (c *addCmd) Run(ctx context.Context, g *globals, args []string) error {
 		fmt.Fprintln(g.stdio.Err, "Usage: contactsync add < contact.vcf  (or mozContact JSON on stdin)")
 		fs.PrintDefaults()
 	}
-	rest, err := g.parseFlags(fs, args)
+	var input []byte
+	d, _, err := g.open(fs, args, func(pos []string) error {
+		if len(pos) > 0 {
+			return fmt.Errorf("%w: add reads the contact from stdin and takes no arguments", errUsage)
+		}
+		var err error
+		input, err = readStdin(g.stdio.In)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return fmt.Errorf("%w: add reads the contact from stdin and takes no arguments", errUsage)
-	}
-	card, err := readEdit(g.stdio.In, nil)
-	if err != nil {
-		return err
-	}
-	if card.UID() == "" {
-		// A contact created on this device: give it its permanent identity now.
-		card.Set("UID", vcard.NewCard(newVCardVersion).UID())
-	}
-	store, err := g.openStore()
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	stored, err := store.Add(ctx, changelog.Local, changelog.Contact{ID: card.UID(), Data: card.Bytes(), Source: c.source})
-	if errors.Is(err, changelog.ErrExists) {
-		return fmt.Errorf("a contact with ID %q already exists (use 'contactsync update %s')", card.UID(), card.UID())
+	defer d.Close()
+	stored, err := d.Add(ctx, input, c.source)
+	if errors.Is(err, device.ErrExists) {
+		return fmt.Errorf("a contact with ID %q already exists (use 'contactsync update %s')", stored.ID, stored.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("add: %w", err)
+		return stdinError(err)
 	}
 	fmt.Fprintf(g.stdio.Out, "%s\n", stored.ID)
 	fmt.Fprintf(g.stdio.Err, "added %s at revision %d\n", stored.ID, stored.Rev)
@@ -69,93 +55,58 @@ func (c *updateCmd) Run(ctx context.Context, g *globals, args []string) error {
 	fs.Usage = func() {
 		fmt.Fprintln(g.stdio.Err, "Usage: contactsync update ID < contact.vcf  (or mozContact JSON on stdin)")
 	}
-	rest, err := g.parseFlags(fs, args)
+	d, rest, err := g.open(fs, args, func(pos []string) error {
+		if len(pos) != 1 {
+			return fmt.Errorf("%w: update needs exactly one contact ID", errUsage)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		return fmt.Errorf("%w: update needs exactly one contact ID", errUsage)
-	}
+	defer d.Close()
 	id := rest[0]
-	store, err := g.openStore()
+	input, err := readStdin(g.stdio.In)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	old, err := getContact(ctx, store, id)
+	stored, changed, err := d.Update(ctx, id, input)
+	if errors.Is(err, device.ErrNotFound) {
+		return noContact(id)
+	}
 	if err != nil {
-		return err
+		return stdinError(err)
 	}
-	base, err := parseOne(old.Data)
-	if err != nil {
-		return fmt.Errorf("contact %s: stored vCard: %w", id, err)
-	}
-	card, err := readEdit(g.stdio.In, base)
-	if err != nil {
-		return err
-	}
-	switch uid := card.UID(); {
-	case uid == "":
-		card.Set("UID", id)
-	case uid != id:
-		return fmt.Errorf("the vCard on stdin has UID %q, not %q: a contact's UID cannot change", uid, id)
-	}
-	data := card.Bytes()
-	if bytes.Equal(data, old.Data) {
+	if !changed {
 		fmt.Fprintf(g.stdio.Err, "%s unchanged\n", id)
 		return nil
-	}
-	stored, err := store.Replace(ctx, changelog.Local, changelog.Contact{ID: id, Data: data, Source: old.Source})
-	if err != nil {
-		return fmt.Errorf("update %s: %w", id, err)
 	}
 	fmt.Fprintf(g.stdio.Err, "updated %s at revision %d\n", id, stored.Rev)
 	return nil
 }
 
-// readEdit reads one contact from r: a vCard, or mozContact JSON applied to base (nil: a new card).
-func readEdit(r io.Reader, base *vcard.Card) (*vcard.Card, error) {
+// readStdin reads the contact an edit command takes on stdin.
+func readStdin(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read stdin: %w", err)
 	}
-	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
-	if len(trimmed) == 0 {
-		return nil, fmt.Errorf("%w: stdin is empty: pipe in a vCard or mozContact JSON", errUsage)
-	}
-	if trimmed[0] != '{' {
-		card, err := parseOne(data)
-		if err != nil {
-			return nil, fmt.Errorf("stdin: %w", err)
-		}
-		return card, nil
-	}
-	var mc contact.MozContact
-	if err := json.Unmarshal(trimmed, &mc); err != nil {
-		return nil, fmt.Errorf("stdin: mozContact JSON: %w", err)
-	}
-	if err := mc.Validate(); err != nil {
-		return nil, fmt.Errorf("stdin: mozContact JSON: %w", err)
-	}
-	card := base
+	return data, nil
+}
+
+// stdinError says that a contact the device could not read came from stdin.
+func stdinError(err error) error {
+	var ie *device.InputError
 	switch {
-	case card != nil:
-		if mc.ID != "" && mc.ID != card.UID() {
-			return nil, fmt.Errorf("stdin: the JSON has id %q, not %q: a contact's UID cannot change", mc.ID, card.UID())
-		}
-		card = card.Clone()
-	case mc.VCard != "":
-		// JSON that carries its vCard (as `get --format json` prints it): edit that card.
-		if card, err = parseOne([]byte(mc.VCard)); err != nil {
-			return nil, fmt.Errorf("stdin: the JSON's vcard field: %w", err)
-		}
-	case mc.ID != "":
-		card = vcard.NewCardUID(newVCardVersion, mc.ID)
-	default:
-		card = vcard.NewCard(newVCardVersion)
+	case errors.Is(err, device.ErrEmptyInput):
+		return fmt.Errorf("%w: stdin is empty: pipe in a vCard or mozContact JSON", errUsage)
+	case errors.As(err, &ie):
+		return fmt.Errorf("stdin: %w", ie)
 	}
-	if err := vcard.Apply(card, &mc); err != nil {
-		return nil, fmt.Errorf("stdin: %w", err)
-	}
-	return card, nil
+	return err
+}
+
+// noContact says plainly that an ID is unknown, and where to see the IDs.
+func noContact(id string) error {
+	return fmt.Errorf("no contact with ID %q (see 'contactsync list')", id)
 }

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/contactsync/contactsync/changelog"
+	"github.com/contactsync/contactsync/engine/device"
 )
 
 // getCmd prints one contact as its stored vCard or as mozContact JSON.
@@ -17,22 +17,23 @@ type getCmd struct {
 func (c *getCmd) Run(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet("get", g.stdio.Err)
 	fs.StringVar(&c.format, "format", "vcf", "vcf (the stored vCard, byte for byte) or json (mozContact)")
-	rest, err := g.parseFlags(fs, args)
+	d, rest, err := g.open(fs, args, func(rest []string) error {
+		if len(rest) != 1 {
+			return fmt.Errorf("%w: get needs exactly one contact ID", errUsage)
+		}
+		if c.format != "vcf" && c.format != "json" {
+			return fmt.Errorf("%w: --format must be vcf or json, not %q", errUsage, c.format)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		return fmt.Errorf("%w: get needs exactly one contact ID", errUsage)
+	defer d.Close()
+	rec, err := d.Get(ctx, rest[0])
+	if errors.Is(err, device.ErrNotFound) {
+		return noContact(rest[0])
 	}
-	if c.format != "vcf" && c.format != "json" {
-		return fmt.Errorf("%w: --format must be vcf or json, not %q", errUsage, c.format)
-	}
-	store, err := g.openStore()
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	rec, err := getContact(ctx, store, rest[0])
 	if err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func (c *getCmd) Run(ctx context.Context, g *globals, args []string) error {
 		_, err := g.stdio.Out.Write(rec.Data)
 		return err
 	}
-	mc, err := toMozContact(rec)
+	mc, err := device.MozContact(rec)
 	if err != nil {
 		return err
 	}
@@ -50,16 +51,4 @@ func (c *getCmd) Run(ctx context.Context, g *globals, args []string) error {
 	}
 	_, err = fmt.Fprintf(g.stdio.Out, "%s\n", b)
 	return err
-}
-
-// getContact reads a contact and says plainly when the ID is unknown.
-func getContact(ctx context.Context, store *changelog.Store, id string) (changelog.Contact, error) {
-	rec, err := store.Get(ctx, id)
-	if errors.Is(err, changelog.ErrNotFound) {
-		return rec, fmt.Errorf("no contact with ID %q (see 'contactsync list')", id)
-	}
-	if err != nil {
-		return rec, fmt.Errorf("get %s: %w", id, err)
-	}
-	return rec, nil
 }

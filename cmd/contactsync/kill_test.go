@@ -14,7 +14,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 )
 
 // TestImportSurvivesKill9 SIGKILLs a real `contactsync import` process at random instants and checks after each
@@ -31,7 +31,7 @@ func TestImportSurvivesKill9(t *testing.T) {
 	)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "big.vcf")
-	if err := os.WriteFile(file, bench.AddressBook(42, total), 0o600); err != nil {
+	if err := os.WriteFile(file, synthetic.AddressBook(42, total), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	db := filepath.Join(dir, "contacts.db")

@@ -7,8 +7,7 @@ import (
 	"fmt"
 
 	"github.com/contactsync/contactsync/adapters/vcard"
-	"github.com/contactsync/contactsync/changelog"
-	"github.com/contactsync/contactsync/changelog/contact"
+	"github.com/contactsync/contactsync/engine/device"
 )
 
 // listCmd prints one line per contact (ID, then display name), or the contacts as mozContact JSON.
@@ -19,18 +18,11 @@ type listCmd struct {
 func (c *listCmd) Run(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet("list", g.stdio.Err)
 	fs.BoolVar(&c.json, "json", false, "print a JSON array of mozContact objects")
-	rest, err := g.parseFlags(fs, args)
+	d, _, err := g.open(fs, args, noArgs("list takes no arguments"))
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return fmt.Errorf("%w: list takes no arguments", errUsage)
-	}
-	store, err := g.openStore()
-	if err != nil {
-		return err
-	}
-	defer store.Close()
+	defer d.Close()
 
 	w := bufio.NewWriter(g.stdio.Out)
 	defer w.Flush()
@@ -38,12 +30,12 @@ func (c *listCmd) Run(ctx context.Context, g *globals, args []string) error {
 		fmt.Fprint(w, "[")
 	}
 	n := 0
-	for rec, err := range store.All(ctx) {
+	for rec, err := range d.List(ctx) {
 		if err != nil {
-			return fmt.Errorf("list: %w", err)
+			return err
 		}
 		if c.json {
-			mc, err := toMozContact(rec)
+			mc, err := device.MozContact(rec)
 			if err != nil {
 				return err
 			}
@@ -93,32 +85,4 @@ func displayName(data []byte) string {
 		}
 	}
 	return "(no name)"
-}
-
-// toMozContact reads a stored contact as a mozContact carrying its verbatim vCard.
-func toMozContact(rec changelog.Contact) (*contact.MozContact, error) {
-	card, err := parseOne(rec.Data)
-	if err != nil {
-		return nil, fmt.Errorf("contact %s: %w", rec.ID, err)
-	}
-	mc, err := vcard.ToContact(card)
-	if err != nil {
-		return nil, fmt.Errorf("contact %s: %w", rec.ID, err)
-	}
-	// The ID is the store's (it differs from the card for a card imported without UID); updated stays what
-	// the card's REV says, so the JSON edited and sent back to `update` changes nothing it did not mean to.
-	mc.ID = rec.ID
-	return mc, nil
-}
-
-// parseOne parses data that must hold exactly one vCard.
-func parseOne(data []byte) (*vcard.Card, error) {
-	cards, err := vcard.Parse(data)
-	if err != nil {
-		return nil, err
-	}
-	if len(cards) != 1 {
-		return nil, fmt.Errorf("%w (found %d)", vcard.ErrNotOneCard, len(cards))
-	}
-	return cards[0], nil
 }

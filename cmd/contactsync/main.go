@@ -1,6 +1,3 @@
-// Command contactsync keeps a device's contacts in a versioned local store and syncs them with CardDAV servers.
-//
-// Run `contactsync help` for the commands; docs/cli.md describes each.
 package main
 
 import (

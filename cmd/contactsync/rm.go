@@ -5,34 +5,31 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/contactsync/contactsync/changelog"
+	"github.com/contactsync/contactsync/engine/device"
 )
 
 // rmCmd removes contacts, each in its own transaction (one revision each), and reports IDs it did not find.
 type rmCmd struct{}
 
 func (c *rmCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("rm", g.stdio.Err)
-	ids, err := g.parseFlags(fs, args)
+	d, ids, err := g.open(newFlagSet("rm", g.stdio.Err), args, func(ids []string) error {
+		if len(ids) == 0 {
+			return fmt.Errorf("%w: rm needs at least one contact ID", errUsage)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if len(ids) == 0 {
-		return fmt.Errorf("%w: rm needs at least one contact ID", errUsage)
-	}
-	store, err := g.openStore()
-	if err != nil {
-		return err
-	}
-	defer store.Close()
+	defer d.Close()
 	var missing []string
 	for _, id := range ids {
-		err := store.Remove(ctx, changelog.Local, id)
+		err := d.Remove(ctx, id)
 		switch {
-		case errors.Is(err, changelog.ErrNotFound):
+		case errors.Is(err, device.ErrNotFound):
 			missing = append(missing, id)
 		case err != nil:
-			return fmt.Errorf("rm %s: %w", id, err)
+			return err
 		default:
 			fmt.Fprintf(g.stdio.Out, "removed %s\n", id)
 		}

@@ -43,19 +43,12 @@ type asideJSON struct {
 func (c *statusCmd) Run(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet("status", g.stdio.Err)
 	fs.BoolVar(&c.json, "json", false, "print JSON")
-	pos, err := g.parseFlags(fs, args)
+	d, _, err := g.open(fs, args, noArgs("status takes no arguments"))
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: status takes no arguments", errUsage)
-	}
-	store, err := g.openStore(engine.Migrations())
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	all, err := engine.Status(ctx, store)
+	defer d.Close()
+	all, err := d.Status(ctx)
 	if err != nil {
 		return err
 	}

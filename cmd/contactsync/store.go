@@ -1,25 +1,41 @@
 package main
 
 import (
+	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 
-	"github.com/contactsync/contactsync/changelog"
+	"github.com/contactsync/contactsync/engine/device"
 )
 
-// openStore opens the store named by --db, creating its directory (0700: it holds personal data) on first use.
-// opts go to changelog.Open (the sync commands pass engine.Migrations() for the engine's tables).
-func (g *globals) openStore(opts ...changelog.Option) (*changelog.Store, error) {
-	if g.db == "" {
-		return nil, fmt.Errorf("%w: no store path: pass --db or set CONTACTSYNC_DB", errUsage)
-	}
-	if err := os.MkdirAll(filepath.Dir(g.db), 0o700); err != nil {
-		return nil, fmt.Errorf("create the store's directory: %w", err)
-	}
-	s, err := changelog.Open(g.db, opts...)
+// open is the preamble of every command that works on the store: it parses the command's flags (the globals
+// included), lets check refuse the positional arguments as a usage error before anything is opened, and opens
+// the device --db names. The caller closes the device.
+func (g *globals) open(fs *flag.FlagSet, args []string, check func(pos []string) error) (*device.Device, []string, error) {
+	pos, err := g.parseFlags(fs, args)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", g.db, err)
+		return nil, nil, err
 	}
-	return s, nil
+	if check != nil {
+		if err := check(pos); err != nil {
+			return nil, nil, err
+		}
+	}
+	if g.db == "" {
+		return nil, nil, fmt.Errorf("%w: no store path: pass --db or set CONTACTSYNC_DB", errUsage)
+	}
+	d, err := device.Open(g.db)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, pos, nil
+}
+
+// noArgs refuses positional arguments, saying so in msg.
+func noArgs(msg string) func([]string) error {
+	return func(pos []string) error {
+		if len(pos) > 0 {
+			return fmt.Errorf("%w: %s", errUsage, msg)
+		}
+		return nil
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/contactsync/contactsync/engine"
+	"github.com/contactsync/contactsync/engine/device"
 )
 
 // syncCmd pushes and pulls once with each remote (or the named ones) until nothing is left, then prints a
@@ -21,20 +22,16 @@ func (c *syncCmd) Run(ctx context.Context, g *globals, args []string) error {
 		fmt.Fprintln(g.stdio.Err, "Usage: contactsync sync [--allow-mass-delete] [NAME...]")
 		fs.PrintDefaults()
 	}
-	names, err := g.parseFlags(fs, args)
+	d, names, err := g.open(fs, args, nil)
 	if err != nil {
 		return err
 	}
-	store, err := g.openStore(engine.Migrations())
-	if err != nil {
-		return err
-	}
-	defer store.Close()
+	defer d.Close()
 	bars := &progressBars{g: g}
 	defer bars.finish()
-	syncers, err := openSyncers(ctx, g, store, names, engine.AllowMassDeletion(c.allowMassDelete), engine.WithProgress(bars.update))
+	syncers, err := d.Syncers(ctx, names, engine.AllowMassDeletion(c.allowMassDelete), engine.WithProgress(bars.update))
 	if err != nil {
-		return err
+		return noRemotes(err)
 	}
 	var errs []error
 	for _, s := range syncers {
@@ -52,6 +49,14 @@ func (c *syncCmd) Run(ctx context.Context, g *globals, args []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// noRemotes says how to add the remote a sync needs.
+func noRemotes(err error) error {
+	if errors.Is(err, device.ErrNoRemotes) {
+		return fmt.Errorf("no remote configured: add one with `contactsync remote add`")
+	}
+	return err
 }
 
 // progressBars shows one bar per phase of the sync in progress (on a terminal only).

@@ -14,7 +14,7 @@ import (
 
 	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/vcard"
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 	"github.com/contactsync/contactsync/changelog"
 	"github.com/contactsync/contactsync/engine"
 )
@@ -41,7 +41,7 @@ func testWorkerSurvivesKill9(t *testing.T, srv *carddavtest.Server) {
 	)
 	c := newCLI(t)
 	vcf := filepath.Join(t.TempDir(), "book.vcf")
-	if err := os.WriteFile(vcf, bench.AddressBook(11, total), 0o600); err != nil {
+	if err := os.WriteFile(vcf, synthetic.AddressBook(11, total), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c.ok("", "import", vcf)

@@ -10,8 +10,9 @@ import (
 	"testing"
 
 	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 	"github.com/contactsync/contactsync/engine"
+	"github.com/contactsync/contactsync/engine/device"
 )
 
 // addRemote runs `remote add` for srv under name, with a password file when the server has auth.
@@ -48,7 +49,7 @@ func TestRemoteSyncStatus(t *testing.T) {
 			}
 
 			vcf := filepath.Join(t.TempDir(), "book.vcf")
-			if err := os.WriteFile(vcf, bench.AddressBook(3, 20), 0o600); err != nil {
+			if err := os.WriteFile(vcf, synthetic.AddressBook(3, 20), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			c.ok("", "import", vcf)
@@ -103,7 +104,7 @@ func checkSecretKept(t *testing.T, db, password, output string) {
 	if bytes.Contains(data, []byte(password)) {
 		t.Fatal("the password is in the database")
 	}
-	fi, err := os.Stat(credentialsPath(db))
+	fi, err := os.Stat(device.CredentialsPath(db))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,25 +31,21 @@ func (c *workerCmd) Run(ctx context.Context, g *globals, args []string) error {
 		fmt.Fprintln(g.stdio.Err, "Usage: contactsync worker [--pull-interval D] [--debounce D] [--allow-mass-delete] [-v] [NAME...]   (SIGUSR1: pull now; SIGTERM: stop)")
 		fs.PrintDefaults()
 	}
-	names, err := g.parseFlags(fs, args)
+	d, names, err := g.open(fs, args, nil)
 	if err != nil {
 		return err
 	}
+	defer d.Close()
 	level := slog.LevelInfo
 	if c.verbose {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(g.stdio.Err, &slog.HandlerOptions{Level: level}))
-	store, err := g.openStore(engine.Migrations())
+	syncers, err := d.Syncers(ctx, names, engine.AllowMassDeletion(c.allowMassDelete), engine.WithLogger(logger))
 	if err != nil {
-		return err
+		return noRemotes(err)
 	}
-	defer store.Close()
-	syncers, err := openSyncers(ctx, g, store, names, engine.AllowMassDeletion(c.allowMassDelete), engine.WithLogger(logger))
-	if err != nil {
-		return err
-	}
-	w, err := engine.NewWorker(store, syncers, engine.WithLogger(logger), engine.WithPullInterval(c.pullInterval), engine.WithDebounce(c.debounce))
+	w, err := engine.NewWorker(d.Store(), syncers, engine.WithLogger(logger), engine.WithPullInterval(c.pullInterval), engine.WithDebounce(c.debounce))
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

@@ -4,16 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/contactsync/contactsync/adapters/carddav"
 	"github.com/contactsync/contactsync/adapters/vcard"
 	"github.com/contactsync/contactsync/changelog"
 	"github.com/contactsync/contactsync/engine"
+	enginedevice "github.com/contactsync/contactsync/engine/device"
 )
 
 // Timing of the devices' workers: quick enough that a run of seconds sees many sync rounds.
@@ -22,9 +21,8 @@ const (
 	pullInterval = time.Second
 	debounce     = 50 * time.Millisecond
 	maxBackoff   = 2 * time.Second
-	// clientTimeout bounds one request of an in-process device; the proxy's timeouts hold longer (faultHold).
-	clientTimeout = 2 * time.Second
-	faultHold     = 3 * time.Second
+	// faultHold is how long the proxy holds a request it times out before answering 504.
+	faultHold = 3 * time.Second
 )
 
 // device is one simulated phone: a contact store, the user editing it, and a sync worker.
@@ -96,21 +94,10 @@ func (d *device) startInproc(ctx context.Context, r *run, i int) error {
 	if err := engine.AddRemote(ctx, d.store, rc); err != nil {
 		return err
 	}
-	doer := &http.Client{
-		Timeout:       clientTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	opts := []carddav.Option{carddav.WithHTTPClient(doer), carddav.WithUserAgent("contactsync-testbed")}
-	if r.be.username != "" {
-		opts = append(opts, carddav.WithBasicAuth(r.be.username, r.be.password))
-	}
-	client, err := carddav.New(r.abURL, opts...)
-	if err != nil {
-		return err
-	}
 	logger := slog.New(r.counter).With("device", d.name)
 	rnd := lockedRand(newRand(r.cfg.Seed, 1<<33+uint64(i)).Float64)
-	s, err := engine.NewSyncer(ctx, d.store, remoteName, client.Collection(r.abURL), engine.WithLogger(logger), engine.WithRandom(rnd))
+	// The same Syncer, client and all, as `contactsync worker` builds for a remote.
+	s, err := enginedevice.NewSyncer(ctx, d.store, rc, r.be.password, engine.WithLogger(logger), engine.WithRandom(rnd))
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/vcard"
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 )
 
 // Kind is the kind of an edit.
@@ -182,7 +182,7 @@ func escapeText(s string) string { return textEscaper.Replace(s) }
 func newCardData(seed uint64, tok string, at time.Time) ([]byte, error) {
 	h := fnv.New32a()
 	h.Write([]byte(tok))
-	cards, err := vcard.Parse(bench.Card(seed, int(h.Sum32()%1_000_000)))
+	cards, err := vcard.Parse(synthetic.Card(seed, int(h.Sum32()%1_000_000)))
 	if err != nil || len(cards) != 1 {
 		return nil, fmt.Errorf("testbed: generated card: %v", err)
 	}

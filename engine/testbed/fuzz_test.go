@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 	"github.com/contactsync/contactsync/changelog"
 	"github.com/contactsync/contactsync/engine"
 )
@@ -102,7 +102,7 @@ func listingOf(token string, hrefs ...string) []byte {
 // says. The sync may fail, but never panic or hang, and a local contact the server's answers never mention
 // stays on the device byte for byte: nothing a server sends can take away what it knows nothing about.
 func FuzzServerResponses(f *testing.F) {
-	card := bench.Card(3, 1)
+	card := synthetic.Card(3, 1)
 	f.Add(listingOf("t1", fuzzAB+"a.vcf"), card, byte(1))
 	f.Add(listingOf("t1", fuzzAB+"a.vcf", fuzzAB+"b.vcf"), []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:no uid\r\nEND:VCARD\r\n"), byte(1))
 	f.Add(listingOf("t2", fuzzAB+"../x.vcf", "http://evil.example"+fuzzAB+"y.vcf"), card, byte(0))
@@ -114,7 +114,7 @@ func FuzzServerResponses(f *testing.F) {
 	srv := &fuzzServer{}
 	hs := httptest.NewServer(srv)
 	f.Cleanup(hs.Close)
-	local := bench.Card(3, 900)
+	local := synthetic.Card(3, 900)
 	localID := uidOf(f, local)
 
 	f.Fuzz(func(t *testing.T, listing, member []byte, mode byte) {

@@ -14,7 +14,7 @@ import (
 	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 	"github.com/contactsync/contactsync/adapters/faultproxy"
 	"github.com/contactsync/contactsync/adapters/vcard"
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 	"github.com/contactsync/contactsync/changelog"
 	"github.com/contactsync/contactsync/engine"
 )
@@ -34,7 +34,7 @@ func TestHostileServer(t *testing.T) {
 	}
 	var good []string // UIDs of the real members
 	for i := range 5 {
-		data := bench.Card(7, i)
+		data := synthetic.Card(7, i)
 		uid := uidOf(t, data)
 		if _, err := direct.Put(ctx, carddav.HrefForUID(u.Path, uid), data, carddav.CreateOnly()); err != nil {
 			t.Fatal(err)
@@ -59,7 +59,7 @@ func TestHostileServer(t *testing.T) {
 	defer store.Close()
 	local := map[string][]byte{}
 	for i := 100; i < 103; i++ {
-		data := bench.Card(7, i)
+		data := synthetic.Card(7, i)
 		uid := uidOf(t, data)
 		if _, err := store.Add(ctx, changelog.Local, changelog.Contact{ID: uid, Data: data}); err != nil {
 			t.Fatal(err)

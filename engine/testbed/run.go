@@ -13,7 +13,7 @@ import (
 
 	"github.com/contactsync/contactsync/adapters/faultproxy"
 	"github.com/contactsync/contactsync/adapters/vcard"
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 	"github.com/contactsync/contactsync/changelog"
 )
 
@@ -161,7 +161,7 @@ func (r *run) fill(ctx context.Context) error {
 	cards := make([][]byte, r.cfg.Contacts)
 	now := time.Now()
 	for i := range cards {
-		parsed, err := vcard.Parse(bench.Card(r.cfg.Seed, i))
+		parsed, err := vcard.Parse(synthetic.Card(r.cfg.Seed, i))
 		if err != nil || len(parsed) != 1 {
 			return fmt.Errorf("testbed: generated card %d: %v", i, err)
 		}
