@@ -2,6 +2,7 @@ package engine
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -285,14 +286,20 @@ func (l ledger) load() (remoteState, error) {
 	var rs remoteState
 	var listing int
 	var last int64
-	err := l.tx.QueryRow(`SELECT name, kind, endpoint, collection, username, sync_token, listing, last_sync, last_error, state
+	var settings string
+	err := l.tx.QueryRow(`SELECT name, kind, endpoint, collection, username, settings, sync_token, listing, last_sync, last_error, state
 		FROM engine_remotes WHERE name = ?`, l.remote).Scan(&rs.Name, &rs.Kind, &rs.Endpoint, &rs.Collection, &rs.Username,
-		&rs.token, &listing, &last, &rs.lastError, &rs.state)
+		&settings, &rs.token, &listing, &last, &rs.lastError, &rs.state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rs, fmt.Errorf("remote %s: %w", l.remote, ErrUnknownRemote)
 	}
 	if err != nil {
 		return rs, fmt.Errorf("remote %s: %w", l.remote, err)
+	}
+	if settings != "" {
+		if err := json.Unmarshal([]byte(settings), &rs.Settings); err != nil {
+			return rs, fmt.Errorf("remote %s: settings: %w", l.remote, err)
+		}
 	}
 	rs.listing = listing != 0
 	if last != 0 {
@@ -351,8 +358,16 @@ func (l ledger) resetCredentials() error {
 
 // addRemote creates the remote's row; ErrRemoteExists if the name is taken.
 func (l ledger) addRemote(rc RemoteConfig, at time.Time) error {
-	res, err := l.tx.Exec(`INSERT INTO engine_remotes (name, kind, endpoint, collection, username, created)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`, rc.Name, rc.Kind, rc.Endpoint, rc.Collection, rc.Username, at.UnixNano())
+	var settings []byte
+	if len(rc.Settings) > 0 {
+		var err error
+		if settings, err = json.Marshal(rc.Settings); err != nil {
+			return fmt.Errorf("add remote %s: settings: %w", rc.Name, err)
+		}
+	}
+	res, err := l.tx.Exec(`INSERT INTO engine_remotes (name, kind, endpoint, collection, username, settings, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`, rc.Name, rc.Kind, rc.Endpoint, rc.Collection, rc.Username,
+		string(settings), at.UnixNano())
 	if err != nil {
 		return fmt.Errorf("add remote %s: %w", rc.Name, err)
 	}

@@ -57,6 +57,9 @@ type RemoteConfig struct {
 	Collection string
 	// Username is the account's user name ("" for none).
 	Username string
+	// Settings are what the kind keeps for this remote besides the collection (for CardDAV "ca-file", the
+	// certificate authority of a self-hosted server). Never a secret: passwords stay with the caller.
+	Settings map[string]string
 }
 
 // KindCardDAV is the kind of a remote that is a CardDAV address book.

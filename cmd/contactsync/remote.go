@@ -117,14 +117,19 @@ func (c *remotePasswdCmd) Run(ctx context.Context, g *globals, args []string) er
 	}
 	defer d.Close()
 	name := pos[0]
-	err = d.SetPassword(ctx, name, password)
-	if errors.Is(err, device.ErrNoUsername) {
+	checked, err := d.SetPassword(ctx, name, password)
+	switch {
+	case errors.Is(err, device.ErrNoUsername):
 		return fmt.Errorf("%w: remote %s has no user name, so no password", errUsage, name)
-	}
-	if err != nil {
+	case errors.Is(err, device.ErrPasswordRefused):
+		return fmt.Errorf("the server refused the new password of remote %s; it was not saved", name)
+	case err != nil:
 		return err
+	case checked:
+		fmt.Fprintf(g.stdio.Out, "replaced the password of remote %s (the server accepts it)\n", name)
+	default:
+		fmt.Fprintf(g.stdio.Out, "replaced the password of remote %s; the server did not answer, so it is not checked yet\n", name)
 	}
-	fmt.Fprintf(g.stdio.Out, "replaced the password of remote %s\n", name)
 	return nil
 }
 

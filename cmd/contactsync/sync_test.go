@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -153,8 +154,9 @@ func TestSyncUsageErrors(t *testing.T) {
 	}
 }
 
-// TestRemotePasswd: a wrong password stops the remote (401, no retry with it); `remote passwd` with the right
-// one makes it sync again.
+// TestRemotePasswd: a password the server no longer takes stops the remote (401, no retry with it); `remote
+// passwd` refuses a password the server refuses, saves the right one after checking it, and the remote syncs
+// again; with the server down it saves the password and says it could not check it.
 func TestRemotePasswd(t *testing.T) {
 	srv := carddavtest.Start(t, "embedded")
 	c := newCLI(t)
@@ -166,7 +168,9 @@ func TestRemotePasswd(t *testing.T) {
 		}
 		return pf
 	}
-	c.ok("", "remote", "passwd", "home", "--password-file", writePW("wrong-"+srv.Password))
+	if err := srv.Embedded(t).SetPassword(context.Background(), srv.Username, "new-"+srv.Password); err != nil {
+		t.Fatal(err)
+	}
 	_, _, err := c.run("", "sync")
 	if !errors.Is(err, engine.ErrCredentialsRejected) || !strings.Contains(err.Error(), "remote passwd home") {
 		t.Fatalf("sync with a wrong password: %v", err)
@@ -174,7 +178,11 @@ func TestRemotePasswd(t *testing.T) {
 	if st := c.ok("", "status"); !strings.Contains(st, "[credentials-rejected]") {
 		t.Fatalf("status after a 401:\n%s", st)
 	}
-	if out := c.ok("", "remote", "passwd", "home", "--password-file", writePW(srv.Password)); !strings.Contains(out, "replaced the password of remote home") {
+	if _, _, err := c.run("", "remote", "passwd", "home", "--password-file", writePW("wrong-"+srv.Password)); err == nil ||
+		!strings.Contains(err.Error(), "refused the new password of remote home; it was not saved") {
+		t.Fatalf("remote passwd with a password the server refuses: %v", err)
+	}
+	if out := c.ok("", "remote", "passwd", "home", "--password-file", writePW("new-"+srv.Password)); !strings.Contains(out, "replaced the password of remote home (the server accepts it)") {
 		t.Fatalf("remote passwd: %q", out)
 	}
 	if out := c.ok("", "sync"); !strings.Contains(out, "home: uploaded 0") {
@@ -183,7 +191,11 @@ func TestRemotePasswd(t *testing.T) {
 	if st := c.ok("", "status"); !strings.Contains(st, "[ok]") {
 		t.Fatalf("status after remote passwd:\n%s", st)
 	}
-	checkSecretKept(t, c.db, srv.Password, c.ok("", "status")+c.ok("", "remote", "list"))
+	checkSecretKept(t, c.db, "new-"+srv.Password, c.ok("", "status")+c.ok("", "remote", "list"))
+	srv.Stop(t)
+	if out := c.ok("", "remote", "passwd", "home", "--password-file", writePW("newer-"+srv.Password)); !strings.Contains(out, "not checked yet") {
+		t.Fatalf("remote passwd with the server down: %q", out)
+	}
 	if _, _, err := c.run("", "remote", "passwd", "nope", "--password-file", writePW("x")); !errors.Is(err, engine.ErrUnknownRemote) {
 		t.Fatalf("remote passwd of an unknown remote: %v", err)
 	}

@@ -33,6 +33,17 @@ var (
 	ErrNoRemotes = errors.New("no remote configured")
 	// ErrUnknownKind reports a remote of a kind this build cannot open.
 	ErrUnknownKind = errors.New("unknown kind of remote")
+	// ErrChooseCollection reports an account with several collections (address books) where none was named.
+	ErrChooseCollection = errors.New("choose which address book to sync")
+	// ErrDuplicate reports a collection that another remote of this device already syncs.
+	ErrDuplicate = errors.New("already synced")
+	// ErrUntrustedCertificate reports a server whose TLS certificate the device does not trust (a self-hosted
+	// server with its own certificate authority needs that authority named: CardDAV's SettingCAFile).
+	ErrUntrustedCertificate = errors.New("the server's certificate is not trusted")
+	// ErrPasswordRefused reports a password the storage refused; nothing was saved.
+	ErrPasswordRefused = errors.New("the server refused the password")
+	// ErrNotChecked reports a password that could not be checked with the storage (it did not answer).
+	ErrNotChecked = errors.New("could not check the password with the server")
 	// ErrNoUsername reports a password given for a remote that has no user name.
 	ErrNoUsername = errors.New("the remote has no user name, so no password")
 )

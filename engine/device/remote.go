@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/contactsync/contactsync/changelog"
 	"github.com/contactsync/contactsync/engine"
@@ -24,6 +26,8 @@ type NewRemote struct {
 	// Collection says which collection to sync, in the kind's terms (for CardDAV an address book's name or
 	// URL), "" when the account has only one.
 	Collection string
+	// Settings are the kind's settings for the remote (CardDAV: SettingCAFile).
+	Settings map[string]string
 }
 
 // AddedRemote is a remote just added.
@@ -31,6 +35,8 @@ type AddedRemote struct {
 	engine.RemoteConfig
 	// DisplayName is the collection's name as the storage shows it.
 	DisplayName string
+	// Note says how the address the user gave was read, "" for nothing to say.
+	Note string
 }
 
 // AddRemote configures a new remote: its kind finds the collection (CardDAV: discovery), the engine records
@@ -52,10 +58,26 @@ func (d *Device) addRemote(ctx context.Context, nr NewRemote) (AddedRemote, erro
 	if (nr.Username == "") != (nr.Password == "") {
 		return AddedRemote{}, fmt.Errorf("%w: a user name and a password go together", ErrInvalid)
 	}
-	rc := engine.RemoteConfig{Name: nr.Name, Kind: nr.Kind, Endpoint: nr.Endpoint, Username: nr.Username}
-	rc, name, err := kind.Resolve(ctx, rc, nr.Password, nr.Collection)
+	rc := engine.RemoteConfig{Name: nr.Name, Kind: nr.Kind, Endpoint: nr.Endpoint, Username: nr.Username, Settings: maps.Clone(nr.Settings)}
+	if rc.Settings == nil {
+		rc.Settings = map[string]string{}
+	}
+	if existing, err := d.remote(ctx, nr.Name); err == nil {
+		return AddedRemote{}, fmt.Errorf("%w: a remote %s already syncs %s", engine.ErrRemoteExists, existing.Name, existing.Collection)
+	}
+	res, err := kind.Resolve(ctx, rc, nr.Password, nr.Collection)
 	if err != nil {
 		return AddedRemote{}, err
+	}
+	rc = res.Config
+	others, err := engine.Remotes(ctx, d.store)
+	if err != nil {
+		return AddedRemote{}, err
+	}
+	for _, o := range others {
+		if o.Kind == rc.Kind && sameCollection(o.Collection, rc.Collection) {
+			return AddedRemote{}, fmt.Errorf("%w: %s is synced as remote %s", ErrDuplicate, rc.Collection, o.Name)
+		}
 	}
 	if err := engine.AddRemote(ctx, d.store, rc); err != nil {
 		return AddedRemote{}, err
@@ -64,7 +86,12 @@ func (d *Device) addRemote(ctx context.Context, nr NewRemote) (AddedRemote, erro
 		// Without its password the remote cannot sync; leave nothing half made.
 		return AddedRemote{}, errors.Join(err, engine.RemoveRemote(ctx, d.store, rc.Name))
 	}
-	return AddedRemote{RemoteConfig: rc, DisplayName: name}, nil
+	return AddedRemote{RemoteConfig: rc, DisplayName: res.DisplayName, Note: res.Note}, nil
+}
+
+// sameCollection compares two collection names, whatever a trailing slash.
+func sameCollection(a, b string) bool {
+	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
 }
 
 // Remotes lists the configured remotes by name. They hold no password.
@@ -77,29 +104,38 @@ func (d *Device) Remotes(ctx context.Context) ([]engine.RemoteConfig, error) {
 }
 
 // SetPassword replaces the password of remote name, and lets a remote stopped by a rejected password sync
-// again. ErrNoUsername for a remote without user name.
-func (d *Device) SetPassword(ctx context.Context, name, password string) error {
-	if err := d.setPassword(ctx, name, password); err != nil {
-		return fmt.Errorf("device: remote %s: %w", name, err)
+// again. It asks the storage first: a password the storage refuses (ErrPasswordRefused) is not saved; one it
+// could not ask about is saved, and checked is false. ErrNoUsername for a remote without user name.
+func (d *Device) SetPassword(ctx context.Context, name, password string) (checked bool, err error) {
+	if checked, err = d.setPassword(ctx, name, password); err != nil {
+		return false, fmt.Errorf("device: remote %s: %w", name, err)
 	}
-	return nil
+	return checked, nil
 }
 
-func (d *Device) setPassword(ctx context.Context, name, password string) error {
+func (d *Device) setPassword(ctx context.Context, name, password string) (bool, error) {
 	if password == "" {
-		return fmt.Errorf("%w: empty password", ErrInvalid)
+		return false, fmt.Errorf("%w: empty password", ErrInvalid)
 	}
 	rc, err := d.remote(ctx, name)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if rc.Username == "" {
-		return ErrNoUsername
+		return false, ErrNoUsername
+	}
+	kind, err := d.kind(rc.Kind)
+	if err != nil {
+		return false, err
+	}
+	err = kind.Check(ctx, rc, password)
+	if err != nil && !errors.Is(err, ErrNotChecked) {
+		return false, err
 	}
 	if err := d.savePassword(name, password); err != nil {
-		return err
+		return false, err
 	}
-	return engine.ResetCredentials(ctx, d.store, name)
+	return err == nil, engine.ResetCredentials(ctx, d.store, name)
 }
 
 // RemoveRemote forgets remote name and its password. The contacts stay, on the device and in the storage.

@@ -52,8 +52,9 @@ func TestRemoteAddSyncPasswdRemove(t *testing.T) {
 		t.Fatalf("first sync: %+v, %v; want 5 uploaded, counted by the Meter", st, err)
 	}
 
-	// A wrong password stops the remote; the right one lets it sync again.
-	if err := d.SetPassword(ctx, "home", "wrong-"+srv.Password); err != nil {
+	// A password the server no longer takes stops the remote; one it refuses is not saved; the right one lets it
+	// sync again.
+	if err := srv.Embedded(t).SetPassword(ctx, srv.Username, "new-"+srv.Password); err != nil {
 		t.Fatal(err)
 	}
 	syncers, err = d.Syncers(ctx, []string{"home"})
@@ -63,8 +64,11 @@ func TestRemoteAddSyncPasswdRemove(t *testing.T) {
 	if _, err := syncers[0].Sync(ctx); !errors.Is(err, engine.ErrCredentialsRejected) {
 		t.Fatalf("sync with a wrong password: %v, want ErrCredentialsRejected", err)
 	}
-	if err := d.SetPassword(ctx, "home", srv.Password); err != nil {
-		t.Fatal(err)
+	if _, err := d.SetPassword(ctx, "home", "wrong"); !errors.Is(err, device.ErrPasswordRefused) {
+		t.Fatalf("SetPassword with a password the server refuses: %v, want ErrPasswordRefused", err)
+	}
+	if checked, err := d.SetPassword(ctx, "home", "new-"+srv.Password); err != nil || !checked {
+		t.Fatalf("SetPassword: checked %v, %v", checked, err)
 	}
 	syncers, err = d.Syncers(ctx, []string{"home"})
 	if err != nil {
@@ -130,7 +134,7 @@ func TestRemoteRefusals(t *testing.T) {
 	if _, err := d.AddRemote(ctx, device.NewRemote{Name: "x", Kind: engine.KindCardDAV, Endpoint: "http://127.0.0.1:1/", Username: "u"}); !errors.Is(err, device.ErrInvalid) {
 		t.Fatalf("a user name without password: %v, want ErrInvalid", err)
 	}
-	if err := d.SetPassword(ctx, "nope", "pw"); !errors.Is(err, device.ErrUnknownRemote) {
+	if _, err := d.SetPassword(ctx, "nope", "pw"); !errors.Is(err, device.ErrUnknownRemote) {
 		t.Fatalf("SetPassword of an unknown remote: %v", err)
 	}
 	// A remote saved without user name takes no password.
@@ -138,7 +142,7 @@ func TestRemoteRefusals(t *testing.T) {
 		Collection: "http://127.0.0.1:1/book/"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.SetPassword(ctx, "open", "pw"); !errors.Is(err, device.ErrNoUsername) {
+	if _, err := d.SetPassword(ctx, "open", "pw"); !errors.Is(err, device.ErrNoUsername) {
 		t.Fatalf("SetPassword of a remote without user: %v, want ErrNoUsername", err)
 	}
 	if _, err := d.Syncers(ctx, []string{"open", "nope"}); !errors.Is(err, device.ErrUnknownRemote) {

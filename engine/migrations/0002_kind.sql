@@ -3,3 +3,6 @@
 -- collection for another kind.
 ALTER TABLE engine_remotes ADD COLUMN kind TEXT NOT NULL DEFAULT 'carddav';
 ALTER TABLE engine_remotes RENAME COLUMN addressbook TO collection;
+-- Settings the kind keeps for the remote (for CardDAV the CA file that vouches for a self-hosted server), as a
+-- JSON object of strings; '' for none.
+ALTER TABLE engine_remotes ADD COLUMN settings TEXT NOT NULL DEFAULT '';
