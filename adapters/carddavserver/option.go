@@ -50,8 +50,9 @@ const (
 	// IPv4 address or an IPv6 /64. A CardDAV client uses a handful; a household behind one NAT address a
 	// few dozen.
 	DefaultMaxConnsPerClient = 64
-	// DefaultMaxConns is how many connections the server holds open at once, far below the file
-	// descriptors a process gets.
+	// DefaultMaxConns is how many connections the server holds open at once: below the file descriptors a
+	// Go process gets on a usual Linux system (Go raises the soft limit to the hard one, commonly 4,096 or
+	// more), leaving room for the databases' files.
 	DefaultMaxConns = 1024
 	// DefaultMaxProperties is how many distinct properties one PROPFIND or REPORT may ask for; the server
 	// knows about twenty, and clients ask for at most a few dozen.
