@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -53,12 +54,53 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("changelog: open %s: %w", path, err)
 	}
+	if err := CreatePrivate(abs); err != nil {
+		return nil, fmt.Errorf("changelog: open %s: %w", path, err)
+	}
 	s := &Store{path: abs, clock: cfg.clock, retention: cfg.retention, notify: newNotifier(), watchEvery: cfg.watchEvery}
 	if err := s.open(cfg.migrations); err != nil {
 		s.closeDBs()
 		return nil, fmt.Errorf("changelog: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// CreatePrivate makes sure the SQLite database at path exists and that only its owner may read or write it.
+// SQLite would create a new file with mode 0644 under the usual umask 022, and it gives the -wal and -shm
+// files it creates the mode of the database file, so with the database made 0600 here first all three files
+// are 0600, whatever the umask. Files an older version left open to others are set to 0600 too. Open calls
+// it; call it also before opening another SQLite file that must stay private (the CardDAV server's
+// accounts.db, which holds password hashes).
+func CreatePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	err = onlyOwner(f)
+	err = errors.Join(err, f.Close())
+	for _, suffix := range []string{"-wal", "-shm"} {
+		f, oerr := os.Open(path + suffix)
+		if errors.Is(oerr, os.ErrNotExist) {
+			continue
+		}
+		if oerr == nil {
+			oerr = errors.Join(onlyOwner(f), f.Close())
+		}
+		err = errors.Join(err, oerr)
+	}
+	return err
+}
+
+// onlyOwner sets f to 0600; fchmod ignores the umask, so the mode is exact.
+func onlyOwner(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm() != 0o600 {
+		return f.Chmod(0o600)
+	}
+	return nil
 }
 
 func (s *Store) open(sets []migrationSet) error {

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/contactsync/contactsync/changelog"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -31,6 +32,10 @@ type bookInfo struct {
 }
 
 func openAccounts(ctx context.Context, file string) (*accounts, error) {
+	// It holds password hashes: nobody but the server's user may read it or its -wal and -shm files.
+	if err := changelog.CreatePrivate(file); err != nil {
+		return nil, err
+	}
 	db, err := openSQLite(file, 4, url.Values{"_journal_mode": {"WAL"}, "_synchronous": {"FULL"}, "_txlock": {"immediate"}})
 	if err != nil {
 		return nil, err

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
-	"github.com/contactsync/contactsync/bench"
+	"github.com/contactsync/contactsync/adapters/vcard/synthetic"
 )
 
 // benchSyncSize is the address book BenchmarkSyncCollection lists.
@@ -71,12 +71,12 @@ func BenchmarkPut(b *testing.B) {
 		b.ResetTimer()
 		for i := range b.N {
 			status, _ := benchRequest(b, client, srv, http.MethodPut, fmt.Sprintf("%saddressbooks/test/contacts/bench-1-%08d.vcf", srv.URL, i),
-				bench.Card(1, i), "Content-Type", "text/vcard", "If-None-Match", "*")
+				synthetic.Card(1, i), "Content-Type", "text/vcard", "If-None-Match", "*")
 			if status != http.StatusCreated {
 				b.Fatalf("PUT: %d", status)
 			}
 		}
-		b.SetBytes(int64(len(bench.Card(1, 0))))
+		b.SetBytes(int64(len(synthetic.Card(1, 0))))
 	})
 	b.Run("raw-sqlite", func(b *testing.B) {
 		db := openRawDB(b)
@@ -87,12 +87,12 @@ func BenchmarkPut(b *testing.B) {
 		defer stmt.Close()
 		b.ResetTimer()
 		for i := range b.N {
-			body := bench.Card(1, i)
+			body := synthetic.Card(1, i)
 			if _, err := stmt.Exec(fmt.Sprintf("bench-1-%08d.vcf", i), rawETag(body), body); err != nil {
 				b.Fatal(err)
 			}
 		}
-		b.SetBytes(int64(len(bench.Card(1, 0))))
+		b.SetBytes(int64(len(synthetic.Card(1, 0))))
 	})
 }
 
@@ -102,7 +102,7 @@ func BenchmarkPut(b *testing.B) {
 func BenchmarkSyncCollection(b *testing.B) {
 	cards := make([][]byte, benchSyncSize)
 	for i := range cards {
-		cards[i] = bench.Card(2, i)
+		cards[i] = synthetic.Card(2, i)
 	}
 	b.Run("server", func(b *testing.B) {
 		srv := carddavtest.Start(b, "embedded")

@@ -37,6 +37,8 @@ const (
 	nsDAV     = davxml.NSDAV
 	nsCardDAV = davxml.NSCardDAV
 	nsCS      = davxml.NSCS
+	// nsLimits is the namespace of the server's own DAV:error conditions: the request limits it enforces.
+	nsLimits = "http://contactsync.invalid/ns/"
 )
 
 // statusError is a request that fails with an HTTP status, optionally naming the precondition it broke

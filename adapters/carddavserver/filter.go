@@ -40,8 +40,8 @@ func unsupportedFilter(format string, args ...any) *statusError {
 	return precondition(http.StatusForbidden, nsCardDAV, "supported-filter", format, args...)
 }
 
-func parseQuery(root *node) (*queryRequest, error) {
-	props, err := parseProps(root)
+func parseQuery(root *node, lim requestLimits) (*queryRequest, error) {
+	props, err := parseProps(root, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +52,11 @@ func parseQuery(root *node) (*queryRequest, error) {
 	}
 	if req.filter.allof, err = testAttr(f); err != nil {
 		return nil, err
+	}
+	// Every element of the filter is a test of every vCard of the address book, so their number is bounded
+	// before any is parsed.
+	if n := countFilters(f); n > lim.queryFilters {
+		return nil, tooMuch("too-many-filters", "%d prop-filter, param-filter and text-match elements; at most %d", n, lim.queryFilters)
 	}
 	for _, c := range f.children {
 		if !c.is(nsCardDAV, "prop-filter") {
@@ -67,6 +72,18 @@ func parseQuery(root *node) (*queryRequest, error) {
 		return nil, err
 	}
 	return req, nil
+}
+
+// countFilters counts the prop-filter, param-filter and text-match elements below n.
+func countFilters(n *node) int {
+	count := 0
+	for _, c := range n.children {
+		if c.name.Space == nsCardDAV && (c.name.Local == "prop-filter" || c.name.Local == "param-filter" || c.name.Local == "text-match") {
+			count++
+		}
+		count += countFilters(c)
+	}
+	return count
 }
 
 func testAttr(n *node) (allof bool, err error) {

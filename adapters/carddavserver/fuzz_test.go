@@ -1,8 +1,13 @@
 package carddavserver
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -44,12 +49,19 @@ func FuzzRequestXML(f *testing.F) {
 				t.Fatalf("parse error %v is not a 400 or 413", err)
 			}
 		}
-		_, _ = parsePropfind(bytes.NewReader(body))
-		if rep, err := parseReport(bytes.NewReader(body)); err == nil {
+		lim := defaultConfig().limits
+		if pr, err := parsePropfind(bytes.NewReader(body), lim); err == nil && len(pr.props) > lim.properties {
+			t.Fatalf("accepted %d properties; the limit is %d", len(pr.props), lim.properties)
+		}
+		if rep, err := parseReport(bytes.NewReader(body), lim); err == nil {
 			switch r := rep.(type) {
 			case *syncRequest:
 				if r.limit < 0 {
 					t.Fatalf("negative limit %d", r.limit)
+				}
+			case *multigetRequest:
+				if len(r.hrefs) > lim.hrefs {
+					t.Fatalf("accepted %d hrefs; the limit is %d", len(r.hrefs), lim.hrefs)
 				}
 			case *queryRequest:
 				r.filter.matchUID("x")
@@ -99,6 +111,89 @@ func FuzzRequestHeaders(f *testing.F) {
 		}
 	})
 }
+
+// requestSeedHeads are request lines and headers real clients send, each to be followed by a body seed.
+var requestSeedHeads = []string{
+	"PROPFIND /addressbooks/test/contacts/ HTTP/1.1\r\nHost: x\r\nDepth: 1\r\nContent-Type: application/xml\r\n",
+	"REPORT /addressbooks/test/contacts/ HTTP/1.1\r\nHost: x\r\nDepth: 0\r\n",
+	"PUT /addressbooks/test/contacts/a.vcf HTTP/1.1\r\nHost: x\r\nContent-Type: text/vcard\r\nIf-None-Match: *\r\n",
+	"PUT /addressbooks/test/contacts/a.vcf HTTP/1.1\r\nHost: x\r\nIf-Match: \"abc\"\r\nExpect: 100-continue\r\n",
+	"MKCOL /addressbooks/test/new/ HTTP/1.1\r\nHost: x\r\n",
+	"PROPPATCH /addressbooks/test/contacts/ HTTP/1.1\r\nHost: x\r\n",
+	"DELETE /addressbooks/test/contacts/a.vcf HTTP/1.1\r\nHost: x\r\nIf-Match: W/\"x\"\r\n",
+	"GET /.well-known/carddav HTTP/1.1\r\nHost: x\r\n",
+	"OPTIONS / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n",
+}
+
+// FuzzServeHTTP sends whole requests, parsed by net/http as the server reads them, through the handler: their
+// paths, headers and bodies, with or without a valid login. None may panic or fail with a 500 (nothing a
+// client sends is the server's own error), a refused login never reads the body, and a response to a request
+// whose body was left unread closes the connection.
+func FuzzServeHTTP(f *testing.F) {
+	vcf := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:a\r\nFN:A\r\nEND:VCARD\r\n"
+	for _, head := range requestSeedHeads {
+		for _, body := range append([]string{vcf}, requestSeeds[:6]...) {
+			raw := head + "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+			f.Add([]byte(raw), true)
+			f.Add([]byte(raw), false)
+		}
+	}
+	srv, err := Open(f.TempDir(), WithPasswordIterations(MinPasswordIterations), WithTrimInterval(0))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { srv.Close() })
+	if err := srv.AddUser(context.Background(), "test", "pw"); err != nil {
+		f.Fatal(err)
+	}
+	h := srv.Handler()
+	f.Fuzz(func(t *testing.T, raw []byte, login bool) {
+		r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+		if err != nil || r.ProtoMajor != 1 {
+			return // net/http's server answers these itself
+		}
+		if login {
+			r.SetBasicAuth("test", "pw")
+		}
+		body := &countingReader{r: r.Body}
+		r.Body = body
+		w := httptest.NewRecorder()
+		func() {
+			defer func() {
+				if p := recover(); p != nil && p != http.ErrAbortHandler {
+					t.Fatalf("panic: %v", p)
+				}
+			}()
+			h.ServeHTTP(w, r)
+		}()
+		switch {
+		case w.Code < 100 || w.Code > 599:
+			t.Fatalf("status %d", w.Code)
+		case w.Code == http.StatusInternalServerError:
+			t.Fatalf("500 for a client's request: %s", w.Body)
+		case w.Code == http.StatusUnauthorized && body.n > 0:
+			t.Fatalf("a refused login read %d bytes of the body", body.n)
+		case r.ContentLength != 0 && !body.eof && w.Header().Get("Connection") != "close":
+			t.Fatalf("%d after leaving the body unread, without closing the connection", w.Code)
+		}
+	})
+}
+
+// countingReader counts what is read of a request body and notes its end.
+type countingReader struct {
+	r   io.ReadCloser
+	n   int
+	eof bool
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	c.eof = c.eof || err == io.EOF
+	return n, err
+}
+
+func (c *countingReader) Close() error { return c.r.Close() }
 
 func TestXMLLimits(t *testing.T) {
 	for _, tc := range []struct {

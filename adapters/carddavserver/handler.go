@@ -29,10 +29,19 @@ type request struct {
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	w := &responseWriter{ResponseWriter: rw}
+	rc := http.NewResponseController(rw)
+	w := &responseWriter{ResponseWriter: rw, rc: rc, writeIdle: h.s.cfg.writeIdleTimeout, http1: r.ProtoMajor == 1}
+	// A deadline the last response on this connection left must not cut off this one before it starts.
+	w.noDeadline = rc.SetWriteDeadline(time.Time{}) != nil
+	if r.Body != nil && r.Body != http.NoBody {
+		w.body = &idleBody{ReadCloser: r.Body, rc: rc, idle: h.s.cfg.bodyIdleTimeout}
+		r = r.WithContext(r.Context()) // a copy: a handler does not change the request it was given
+		r.Body = w.body
+	}
 	req := &request{r: r, w: w}
 	defer func() {
 		p := recover()
+		w.leaveBody()
 		h.log(req, start, p)
 		if p != nil {
 			panic(p) // net/http turns it into a closed connection; http.ErrAbortHandler says so without noise
@@ -41,6 +50,8 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if err := h.serve(req); err != nil {
 		h.fail(req, err)
 	}
+	// net/http sends a 200 for a handler that wrote nothing; it too must not wait for an unread body.
+	w.begin(http.StatusOK)
 }
 
 func (h *handler) log(req *request, start time.Time, panicked any) {
@@ -226,27 +237,88 @@ func (h *handler) openBook(req *request) (*book, bookInfo, error) {
 	return b, info, err
 }
 
-// responseWriter remembers the status and size of the response for the log, and whether it has started.
+// responseWriter remembers the status and size of the response for the log, and whether it has started. It
+// closes the connection after a response to a request whose body was not read to its end, and bounds how
+// long each piece of a response may take to go out.
 type responseWriter struct {
 	http.ResponseWriter
-	status  int
-	written int64
+	rc *http.ResponseController
+	// body is the request's body; nil when it has none.
+	body  *idleBody
+	http1 bool
+	// writeIdle bounds each write; noDeadline is set when the ResponseWriter has no deadlines.
+	writeIdle  time.Duration
+	noDeadline bool
+	status     int
+	written    int64
+}
+
+// writeChunk is the largest piece written under one write deadline. Each piece must go out within the write
+// idle timeout, so the slowest download that succeeds moves 32 KiB per timeout (a minute by default), far
+// below what a poor phone link does.
+const writeChunk = 32 << 10
+
+// begin notes the start of the response. A response to a request whose body was not read to its end (a
+// refused login, a failed check) closes the connection: net/http would otherwise read what is left of the
+// body before the response even goes out, to reuse the connection. Closing it costs an honest client one new
+// connection after an error.
+func (w *responseWriter) begin(code int) {
+	if w.status != 0 {
+		return
+	}
+	w.status = code
+	if w.http1 && w.body != nil && !w.body.eof {
+		w.Header().Set("Connection", "close")
+	}
+}
+
+// unreadBodyLinger is how long net/http may go on reading a request body the handler left unread, once the
+// response is out. It reads up to 256 KiB of one, at whatever pace the client sends it, before it closes the
+// connection; a client that declared a body and sent one byte held the connection (and a file descriptor)
+// for good. Within this bound an honest client's body that is on its way still arrives, and the connection
+// closes cleanly instead of with a reset that could destroy the response before the client reads it.
+const unreadBodyLinger = 500 * time.Millisecond
+
+// leaveBody ends the handler's use of the request body: a body read to its end has its deadline taken off
+// the connection (idleBody.disarm), and one left unread gets unreadBodyLinger to arrive.
+func (w *responseWriter) leaveBody() {
+	switch {
+	case w.body == nil:
+	case w.body.eof || !w.http1:
+		w.body.disarm()
+	case !w.body.noDeadline:
+		_ = w.rc.SetReadDeadline(time.Now().Add(unreadBodyLinger)) // past it, the connection closes: the aim
+	}
+}
+
+// armWrite gives the next piece of the response writeIdle to go out.
+func (w *responseWriter) armWrite() {
+	if !w.noDeadline {
+		w.noDeadline = w.rc.SetWriteDeadline(time.Now().Add(w.writeIdle)) != nil
+	}
 }
 
 func (w *responseWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
+	w.begin(code)
+	w.armWrite()
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+	w.begin(http.StatusOK)
+	total := 0
+	for len(p) > 0 {
+		chunk := p[:min(len(p), writeChunk)]
+		w.armWrite()
+		n, err := w.ResponseWriter.Write(chunk)
+		total += n
+		w.written += int64(n)
+		if err != nil {
+			return total, err
+		}
+		p = p[n:]
 	}
-	n, err := w.ResponseWriter.Write(p)
-	w.written += int64(n)
-	return n, err
+	return total, nil
 }
 
 // Unwrap lets http.ResponseController reach the connection's own writer.

@@ -121,6 +121,10 @@ func (h *handler) put(req *request) error {
 	if errors.As(err, &mbe) {
 		return tooLarge
 	}
+	var se *statusError
+	if errors.As(err, &se) {
+		return se // the body stalled
+	}
 	if err != nil {
 		return failf(http.StatusBadRequest, "reading the body: %v", err)
 	}

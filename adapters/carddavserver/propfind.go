@@ -15,7 +15,7 @@ func (h *handler) propfind(req *request) error {
 	if d == "infinity" {
 		return precondition(http.StatusForbidden, nsDAV, "propfind-finite-depth", "use Depth 0 or 1")
 	}
-	pr, err := parsePropfind(h.xmlBody(req))
+	pr, err := parsePropfind(h.xmlBody(req), h.s.cfg.limits)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ func (h *handler) report(req *request) error {
 	if req.t.kind != kindBook {
 		return precondition(http.StatusForbidden, nsDAV, "supported-report", "reports are served on address books")
 	}
-	rep, err := parseReport(h.xmlBody(req))
+	rep, err := parseReport(h.xmlBody(req), h.s.cfg.limits)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,6 +88,10 @@ func parseXML(r io.Reader) (*node, error) {
 			break
 		}
 		if err != nil {
+			var se *statusError
+			if errors.As(err, &se) {
+				return nil, se // from the body itself: it stalled
+			}
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				return nil, failf(http.StatusRequestEntityTooLarge, "request body over %d bytes", mbe.Limit)
@@ -132,10 +137,33 @@ func parseXML(r io.Reader) (*node, error) {
 	return root, nil
 }
 
+// requestLimits bound what one request may ask the server to do, where the size of the body alone does not:
+// a property or href named in a few bytes can cost a response element for every member of an address book,
+// and a filter element a test of every vCard.
+type requestLimits struct {
+	properties   int // distinct properties of a DAV:prop
+	hrefs        int // distinct hrefs of a multiget
+	queryFilters int // prop-filter, param-filter and text-match elements of a query
+}
+
+// maxPropertyName bounds the namespace and local name of a property asked for, together: a missing property
+// is echoed under 404 in the response of every resource listed.
+const maxPropertyName = 512
+
+// tooMuch refuses a request that asks for more than a limit allows. RFC 4918 lets a server refuse requests
+// it will not serve (this one refuses Depth infinity the same way). The status is 400, not 507: 507 says the
+// server lacks the storage to complete the request, which clients show as a full quota and may retry later,
+// while here the request is what is wrong, and the same request will always be refused. The DAV:error names
+// the limit with a condition in the server's own namespace, which RFC 4918 section 16 allows.
+func tooMuch(condition, format string, args ...any) *statusError {
+	return precondition(http.StatusBadRequest, nsLimits, condition, format, args...)
+}
+
 // propRequest is what a PROPFIND or a report asks for: all properties, their names, or a list.
 type propRequest struct {
 	all   bool
 	names bool
+	// props are the properties asked for, each once, in the order first asked.
 	props []xml.Name
 	// addressData is the CARDDAV:address-data element of the request, when it asks for one.
 	addressData bool
@@ -143,23 +171,31 @@ type propRequest struct {
 
 // wants reports whether the request lists the property.
 func (p propRequest) wants(name xml.Name) bool {
-	for _, n := range p.props {
-		if n == name {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(p.props, name)
 }
 
 // parseProps reads the DAV:prop, DAV:allprop or DAV:propname child of a request's root; a root with none of
-// them means allprop (RFC 4918 section 9.1).
-func parseProps(root *node) (propRequest, error) {
+// them means allprop (RFC 4918 section 9.1). A property named twice is asked for once, so a request that
+// repeats one cannot make every response repeat it.
+func parseProps(root *node, lim requestLimits) (propRequest, error) {
 	var p propRequest
 	switch {
 	case root.child(nsDAV, "propname") != nil:
 		p.names = true
 	case root.child(nsDAV, "prop") != nil:
-		for _, c := range root.child(nsDAV, "prop").kids() {
+		kids := root.child(nsDAV, "prop").kids()
+		seen := make(map[xml.Name]bool, min(len(kids), lim.properties))
+		for _, c := range kids {
+			if seen[c.name] {
+				continue
+			}
+			if len(seen) == lim.properties {
+				return p, tooMuch("too-many-properties", "more than %d distinct properties asked for", lim.properties)
+			}
+			if len(c.name.Space)+len(c.name.Local) > maxPropertyName {
+				return p, badXML("a property name over %d bytes", maxPropertyName)
+			}
+			seen[c.name] = true
 			p.props = append(p.props, c.name)
 		}
 		if len(p.props) == 0 {
@@ -173,7 +209,7 @@ func parseProps(root *node) (propRequest, error) {
 }
 
 // parsePropfind reads a PROPFIND body (RFC 4918 section 14.20); an empty body is allprop.
-func parsePropfind(r io.Reader) (propRequest, error) {
+func parsePropfind(r io.Reader, lim requestLimits) (propRequest, error) {
 	root, err := parseXML(r)
 	if err != nil {
 		return propRequest{}, err
@@ -184,7 +220,7 @@ func parsePropfind(r io.Reader) (propRequest, error) {
 	if !root.is(nsDAV, "propfind") {
 		return propRequest{}, badXML("root element is not DAV:propfind")
 	}
-	return parseProps(root)
+	return parseProps(root, lim)
 }
 
 // syncRequest is a DAV:sync-collection report (RFC 6578 section 6.1).
@@ -197,6 +233,7 @@ type syncRequest struct {
 // multigetRequest is a CARDDAV:addressbook-multiget report (RFC 6352 section 8.7).
 type multigetRequest struct {
 	props propRequest
+	// hrefs are the hrefs asked for, each once, in the order first asked.
 	hrefs []string
 }
 
@@ -209,7 +246,7 @@ type queryRequest struct {
 
 // parseReport reads a REPORT body into a *syncRequest, *multigetRequest or *queryRequest. Another report is
 // 403 with DAV:supported-report (RFC 3253 section 3.6).
-func parseReport(r io.Reader) (any, error) {
+func parseReport(r io.Reader, lim requestLimits) (any, error) {
 	root, err := parseXML(r)
 	if err != nil {
 		return nil, err
@@ -219,27 +256,43 @@ func parseReport(r io.Reader) (any, error) {
 	}
 	switch {
 	case root.is(nsDAV, "sync-collection"):
-		return parseSync(root)
+		return parseSync(root, lim)
 	case root.is(nsCardDAV, "addressbook-multiget"):
-		props, err := parseProps(root)
-		if err != nil {
-			return nil, err
-		}
-		req := &multigetRequest{props: props}
-		for _, c := range root.children {
-			if c.is(nsDAV, "href") {
-				req.hrefs = append(req.hrefs, c.trimmed())
-			}
-		}
-		return req, nil
+		return parseMultiget(root, lim)
 	case root.is(nsCardDAV, "addressbook-query"):
-		return parseQuery(root)
+		return parseQuery(root, lim)
 	}
 	return nil, precondition(http.StatusForbidden, nsDAV, "supported-report", "report %q %q is not supported", clip(root.name.Space), clip(root.name.Local))
 }
 
-func parseSync(root *node) (*syncRequest, error) {
-	props, err := parseProps(root)
+// parseMultiget reads a multiget. An href named twice is asked for once, like a property: the answer to each
+// may be a whole vCard.
+func parseMultiget(root *node, lim requestLimits) (*multigetRequest, error) {
+	props, err := parseProps(root, lim)
+	if err != nil {
+		return nil, err
+	}
+	req := &multigetRequest{props: props}
+	seen := map[string]bool{}
+	for _, c := range root.children {
+		if !c.is(nsDAV, "href") {
+			continue
+		}
+		href := c.trimmed()
+		if seen[href] {
+			continue
+		}
+		if len(seen) == lim.hrefs {
+			return nil, tooMuch("too-many-hrefs", "more than %d distinct hrefs asked for", lim.hrefs)
+		}
+		seen[href] = true
+		req.hrefs = append(req.hrefs, href)
+	}
+	return req, nil
+}
+
+func parseSync(root *node, lim requestLimits) (*syncRequest, error) {
+	props, err := parseProps(root, lim)
 	if err != nil {
 		return nil, err
 	}

@@ -133,21 +133,33 @@ func (s *Server) live() error {
 	return nil
 }
 
-// Handler returns the HTTP handler that serves the CardDAV tree.
+// Handler returns the HTTP handler that serves the CardDAV tree. It bounds how long a request body may stall
+// and how long writing a response may (WithBodyIdleTimeout, WithWriteIdleTimeout), through the deadlines
+// of http.ResponseController, and closes the connection after answering a request whose body it did not read
+// (a refused login, a failed precondition). Mounted under another server, the connection limits and header
+// timeouts of ServeListener are that server's to set.
 func (s *Server) Handler() http.Handler { return &handler{s: s} }
 
 // ServeListener serves HTTP on l until ctx ends, then shuts down gracefully: it stops accepting, waits up to
 // the shutdown timeout for requests in flight, then closes what is left. It returns nil after a shutdown
 // that ctx asked for. It does not close the Server.
+//
+// Beyond what Handler bounds, it bounds the time a request's headers take, their size, the idle time of a
+// kept-alive connection, and the connections open at once, per client and in all (see the With options).
 func (s *Server) ServeListener(ctx context.Context, l net.Listener) error {
+	lim := newConnLimiter(s.cfg.maxConnsPerClient, s.cfg.maxConns, s.cfg.logger)
 	hs := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler: s.Handler(),
+		// No ReadTimeout or WriteTimeout: they bound a whole request or response, which a large vCard or a
+		// long listing over a slow link may rightly exceed. Handler bounds each stall instead.
+		ReadHeaderTimeout: s.cfg.readHeaderTimeout,
+		IdleTimeout:       s.cfg.idleTimeout,
+		MaxHeaderBytes:    s.cfg.maxHeaderBytes,
+		ConnState:         lim.connState,
 		ErrorLog:          slog.NewLogLogger(s.cfg.logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(l) }()
+	go func() { served <- hs.Serve(&limitListener{Listener: l, lim: lim}) }()
 	select {
 	case err := <-served:
 		return fmt.Errorf("carddavserver: serve: %w", err)
