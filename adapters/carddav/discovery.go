@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -24,9 +25,14 @@ type Discovery struct {
 // wellKnown is the RFC 6764 section 5 context path.
 const wellKnown = "/.well-known/carddav"
 
-// contextProps are asked of the first resource discovery reaches: enough to tell an address book, a
-// principal and a home set apart in one request.
-var contextProps = append([]xml.Name{davxml.CurrentUserPrincipal, davxml.HomeSet}, addressBookProps...)
+// contextProps are asked of the first resource discovery reaches: only what that step needs (RFC 6764 section
+// 6): the principal, a home set, and the resource type that tells an address book given as the endpoint. A
+// server may be unable to compute an address book's properties there (a sync-token on its root) and answer
+// 500 to a request that asks for them.
+var contextProps = []xml.Name{davxml.CurrentUserPrincipal, davxml.HomeSet, davxml.ResourceType}
+
+// minimalProps are asked again, once, of a context path that answered contextProps with a 5xx.
+var minimalProps = []xml.Name{davxml.CurrentUserPrincipal, davxml.ResourceType}
 
 // Discover finds the user's address books (RFC 6764 section 6, RFC 6352 section 7): from a bare server URL
 // it asks /.well-known/carddav (following redirects by hand, so PROPFIND stays PROPFIND), falling back to
@@ -38,7 +44,12 @@ func (c *Client) Discover(ctx context.Context) (*Discovery, error) {
 		return nil, err
 	}
 	d := &Discovery{}
-	if ab, ok := c.addressBookFrom(ctxPath, self); ok {
+	if rt := self.prop(nsDAV, "resourcetype"); rt != nil && rt.child(nsCardDAV, "addressbook") != nil {
+		// The endpoint is an address book: its own properties come from a request of their own.
+		ab, err := c.AddressBook(ctx, ctxPath)
+		if err != nil {
+			return nil, err
+		}
 		d.AddressBooks = []AddressBook{ab}
 		return d, nil
 	}
@@ -71,24 +82,51 @@ func (c *Client) Discover(ctx context.Context) (*Discovery, error) {
 // discoverContext returns the path that answered the context PROPFIND and its response.
 func (c *Client) discoverContext(ctx context.Context) (string, *msResponse, error) {
 	start := c.endpoint.EscapedPath()
-	if start == "/" {
-		p, r, err := c.propfindOne(ctx, wellKnown, contextProps)
-		switch {
-		case err == nil:
-			return p, r, nil
-		case errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrInsecureAuth) || ctx.Err() != nil:
-			return "", nil, err
-		}
-		// RFC 6764 section 6 step 4 falls back to the URL the user gave.
-		c.cfg.logger.DebugContext(ctx, "carddav: no usable /.well-known/carddav", "err", err)
-		p, r, ferr := c.propfindOne(ctx, start, contextProps)
-		if ferr != nil {
-			// Both failed; the well-known error usually says more (a redirect to another host, say).
-			return "", nil, fmt.Errorf("%w (after %s failed: %v)", ferr, wellKnown, err)
-		}
+	if start != "/" {
+		return c.contextStep(ctx, start)
+	}
+	p, r, err := c.contextStep(ctx, wellKnown)
+	var he *HTTPError
+	switch {
+	case err == nil:
+		return p, r, nil
+	case errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrInsecureAuth) || ctx.Err() != nil:
+		return "", nil, err
+	case !errors.As(err, &he):
+		// No answer at all (refused, unreachable, timed out): the server's root would fare no better, and
+		// saying the same failure twice helps nobody.
+		return "", nil, err
+	}
+	// RFC 6764 section 6 step 4 falls back to the URL the user gave.
+	c.cfg.logger.DebugContext(ctx, "carddav: no usable /.well-known/carddav", "err", err)
+	p, r, ferr := c.contextStep(ctx, start)
+	if ferr == nil {
 		return p, r, nil
 	}
-	return c.propfindOne(ctx, start, contextProps)
+	// Both failed. Lead with the real cause: a root that says "not here" (404, 405, 501) only means the
+	// well-known path was the one to ask, so its failure (a 500, a redirect to another host) is the story.
+	var fe *HTTPError
+	if errors.As(ferr, &fe) && (fe.Status == 404 || fe.Status == 405 || fe.Status == 501) &&
+		he.Status != 404 && he.Status != 405 && he.Status != 501 {
+		return "", nil, fmt.Errorf("%w (and %s answered %d %s)", err, start, fe.Status, http.StatusText(fe.Status))
+	}
+	return "", nil, fmt.Errorf("%w (after %s failed: %v)", ferr, wellKnown, err)
+}
+
+// contextStep asks one candidate context path for contextProps, and once more for the bare minimum when it
+// answers with a 5xx.
+func (c *Client) contextStep(ctx context.Context, path string) (string, *msResponse, error) {
+	p, r, err := c.propfindOne(ctx, path, contextProps)
+	var he *HTTPError
+	if err == nil || !errors.As(err, &he) || he.Status < 500 || ctx.Err() != nil {
+		return p, r, err
+	}
+	c.cfg.logger.DebugContext(ctx, "carddav: discovery step failed; asking again for less", "path", path, "err", err)
+	p, r, err2 := c.propfindOne(ctx, path, minimalProps)
+	if err2 != nil {
+		return "", nil, err // the first answer is the cause
+	}
+	return p, r, nil
 }
 
 // propfindOne is a Depth 0 PROPFIND (redirects followed) returning the response about the resource.

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+
+	"github.com/contactsync/contactsync/adapters/carddav"
 )
 
 // errHelp ends a command that printed its help on request.
@@ -46,10 +48,21 @@ var commands = []commandInfo{
 	{"testbed", "run N devices with random edits, faults and kills against one server and check they converge losing nothing", func() command { return &testbedCmd{} }},
 }
 
-// globals are the options every command accepts, before or after its name.
+// globals are the options every command accepts, before or after its name, and those of the commands that talk
+// to servers (networkFlags).
 type globals struct {
-	db    string
-	stdio Stdio
+	db       string
+	stdio    Stdio
+	timeouts carddav.Timeouts
+}
+
+// networkFlags adds the bounds of every request to a command that talks to servers. The defaults suit a slow
+// phone link; a server that never answers is reported after them instead of waited for.
+func (g *globals) networkFlags(fs *flag.FlagSet) {
+	fs.DurationVar(&g.timeouts.Connect, "connect-timeout", carddav.DefaultTimeouts.Connect, "give up connecting to a server after this long")
+	fs.DurationVar(&g.timeouts.TLSHandshake, "tls-timeout", carddav.DefaultTimeouts.TLSHandshake, "give up a TLS handshake after this long")
+	fs.DurationVar(&g.timeouts.ResponseHeader, "response-timeout", carddav.DefaultTimeouts.ResponseHeader, "give up waiting for a server's answer to a request after this long")
+	fs.DurationVar(&g.timeouts.Stall, "stall-timeout", carddav.DefaultTimeouts.Stall, "give up a request or an answer that stops moving for this long (one that still flows may take as long as it needs)")
 }
 
 // register adds the global flags to a command's flag set so `contactsync import --db x` works as well as

@@ -35,7 +35,7 @@ func (c *remoteCmd) Run(ctx context.Context, g *globals, args []string) error {
 }
 
 type remoteAddCmd struct {
-	url, username, passwordFile, addressBook string
+	url, username, passwordFile, addressBook, caFile string
 }
 
 func (c *remoteAddCmd) Run(ctx context.Context, g *globals, args []string) error {
@@ -44,6 +44,8 @@ func (c *remoteAddCmd) Run(ctx context.Context, g *globals, args []string) error
 	fs.StringVar(&c.username, "username", "", "user name for HTTP basic auth")
 	fs.StringVar(&c.passwordFile, "password-file", "", "file holding the password (its first line; mode 0600; - reads stdin); never pass a password on the command line")
 	fs.StringVar(&c.addressBook, "addressbook", "", "which address book, by name or URL, when the account has several")
+	fs.StringVar(&c.caFile, "ca-file", "", "PEM file of the certificate authority of a self-hosted server, trusted besides the system's (kept for every later sync)")
+	g.networkFlags(fs)
 	var password string
 	d, pos, err := g.open(fs, args, func(pos []string) error {
 		switch {
@@ -64,10 +66,22 @@ func (c *remoteAddCmd) Run(ctx context.Context, g *globals, args []string) error
 		return err
 	}
 	defer d.Close()
+	var settings map[string]string
+	if c.caFile != "" {
+		settings = map[string]string{device.SettingCAFile: c.caFile}
+	}
 	added, err := d.AddRemote(ctx, device.NewRemote{Name: pos[0], Kind: engine.KindCardDAV, Endpoint: c.url,
-		Username: c.username, Password: password, Collection: c.addressBook})
-	if err != nil {
+		Username: c.username, Password: password, Collection: c.addressBook, Settings: settings})
+	switch {
+	case errors.Is(err, device.ErrChooseCollection):
+		return fmt.Errorf("%w; pick one with --addressbook NAME", err)
+	case errors.Is(err, device.ErrUntrustedCertificate) && c.caFile == "":
+		return fmt.Errorf("%w (if the server has its own certificate authority, give it with --ca-file)", err)
+	case err != nil:
 		return err
+	}
+	if added.Note != "" {
+		fmt.Fprintf(g.stdio.Err, "%s\n", added.Note)
 	}
 	fmt.Fprintf(g.stdio.Out, "added remote %s: address book %q at %s\n", added.Name, added.DisplayName, added.Collection)
 	return nil
@@ -103,6 +117,7 @@ type remotePasswdCmd struct{ passwordFile string }
 func (c *remotePasswdCmd) Run(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet("remote passwd", g.stdio.Err)
 	fs.StringVar(&c.passwordFile, "password-file", "", "file holding the new password (its first line; mode 0600; - reads stdin)")
+	g.networkFlags(fs)
 	var password string
 	d, pos, err := g.open(fs, args, func(pos []string) error {
 		if len(pos) != 1 || c.passwordFile == "" {

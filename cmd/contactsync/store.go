@@ -3,6 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
+	"time"
+
+	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/engine"
 
 	"github.com/contactsync/contactsync/engine/device"
 )
@@ -23,7 +27,16 @@ func (g *globals) open(fs *flag.FlagSet, args []string, check func(pos []string)
 	if g.db == "" {
 		return nil, nil, fmt.Errorf("%w: no store path: pass --db or set CONTACTSYNC_DB", errUsage)
 	}
-	d, err := device.Open(g.db)
+	var opts []device.Option
+	if g.timeouts != (carddav.Timeouts{}) {
+		for _, t := range []time.Duration{g.timeouts.Connect, g.timeouts.TLSHandshake, g.timeouts.ResponseHeader, g.timeouts.Stall} {
+			if t <= 0 {
+				return nil, nil, fmt.Errorf("%w: timeouts must be positive", errUsage)
+			}
+		}
+		opts = append(opts, device.WithKind(engine.KindCardDAV, device.NewCardDAV(device.CardDAVOptions{Timeouts: g.timeouts})))
+	}
+	d, err := device.Open(g.db, opts...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,6 +18,7 @@ type syncCmd struct {
 func (c *syncCmd) Run(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet("sync", g.stdio.Err)
 	fs.BoolVar(&c.allowMassDelete, "allow-mass-delete", false, "apply a pull that deletes most of the synced contacts (refused by default)")
+	g.networkFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(g.stdio.Err, "Usage: contactsync sync [--allow-mass-delete] [NAME...]")
 		fs.PrintDefaults()

@@ -27,6 +27,7 @@ func (c *workerCmd) Run(ctx context.Context, g *globals, args []string) error {
 	fs.DurationVar(&c.debounce, "debounce", engine.DefaultDebounce, "how long to wait after a local change before pushing, to send a burst together")
 	fs.BoolVar(&c.allowMassDelete, "allow-mass-delete", false, "apply pulls that delete most of the synced contacts")
 	fs.BoolVar(&c.verbose, "v", false, "log debug detail too (each retried request)")
+	g.networkFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(g.stdio.Err, "Usage: contactsync worker [--pull-interval D] [--debounce D] [--allow-mass-delete] [-v] [NAME...]   (SIGUSR1: pull now; SIGTERM: stop)")
 		fs.PrintDefaults()
