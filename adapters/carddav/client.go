@@ -21,6 +21,7 @@ type Client struct {
 	cfg      config
 	sem      chan struct{}
 	digest   digestAuth
+	reports  reportCache // which collections list sync-collection (see SyncCollection)
 }
 
 // New returns a Client for endpoint, which is either a bare server URL (discovery starts there) or the URL
@@ -267,16 +268,12 @@ func (c *Client) httpError(method, path string, rp *reply) *HTTPError {
 	ct := mediaType(rp.header)
 	switch {
 	case isXMLType(ct):
-		e.Condition = parseDAVError(rp.body)
+		de := parseDAVError(rp.body)
+		e.Condition, e.Detail = de.condition, de.message
 	case ct == "text/plain":
 		e.Detail = clip(strings.Join(strings.Fields(string(rp.body)), " "))
 	}
-	switch e.Condition {
-	case nsDAV + " valid-sync-token":
-		e.cause = ErrInvalidSyncToken
-	case nsDAV + " supported-report":
-		e.cause = ErrNotSupported
-	}
+	e.cause = conditionCause(method, e)
 	if rp.status/100 == 3 {
 		if loc, err := url.Parse(rp.header.Get("Location")); err == nil {
 			e.Location = clip(loc.Redacted())

@@ -215,6 +215,9 @@ func TestHTTPErrorMapping(t *testing.T) {
 // syncServer answers sync-collection reports from a script keyed by the token asked for.
 func syncServer(t *testing.T, pages map[string]string) *fake {
 	return newFake(t, func(w http.ResponseWriter, r *http.Request, body string) {
+		if answerReportSet(w, r, "d:sync-collection") {
+			return
+		}
 		for token, page := range pages {
 			if strings.Contains(body, "<d:sync-token>"+token+"</d:sync-token>") {
 				write207(w, page)
@@ -239,8 +242,8 @@ func TestSyncCollectionTruncatedPages(t *testing.T) {
 	if !p1.More || p1.Token != "t1" || len(p1.Changed) != 2 {
 		t.Fatalf("first page = %+v; want 2 members, More, token t1", p1)
 	}
-	if !strings.Contains(f.requests()[0], "REPORT /ab/") {
-		t.Errorf("request = %q", f.requests())
+	if reqs := f.requests(); len(reqs) != 2 || reqs[0] != "PROPFIND /ab/" || reqs[1] != "REPORT /ab/" {
+		t.Errorf("requests = %q; want the supported-report-set PROPFIND, then the REPORT", reqs)
 	}
 	p2, err := c.SyncCollection(context.Background(), "/ab/", p1.Token, 2)
 	if err != nil {
@@ -254,6 +257,9 @@ func TestSyncCollectionTruncatedPages(t *testing.T) {
 func TestSyncCollectionLimitRefused(t *testing.T) {
 	var bodies []string
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, body string) {
+		if answerReportSet(w, r, "d:sync-collection") {
+			return
+		}
 		bodies = append(bodies, body)
 		if strings.Contains(body, "<d:limit>") {
 			w.Header().Set("Content-Type", "application/xml")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -101,6 +102,39 @@ func Retryable(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, context.DeadlineExceeded)
+}
+
+// conditionCause is the sentinel an error response says beyond its status: ErrInvalidSyncToken for
+// DAV:valid-sync-token (RFC 6578 section 3.2), ErrNotSupported for a REPORT the server does not implement.
+func conditionCause(method string, e *HTTPError) error {
+	switch {
+	case e.Condition == nsDAV+" valid-sync-token":
+		return ErrInvalidSyncToken
+	case e.Condition == nsDAV+" supported-report":
+		return ErrNotSupported
+	case method == "REPORT" && reportNotSupported(e):
+		return ErrNotSupported
+	}
+	return nil
+}
+
+// unsupportedReport matches the messages servers give for a report they do not implement ("The
+// {DAV:}sync-collection REPORT is not supported on this url.", "Unsupported report", "unknown report" …).
+var unsupportedReport = regexp.MustCompile(`(?i)(\breport|sync-collection|multiget|addressbook-query)\b.*\b(not (supported|implemented|allowed)|unsupported|unknown)\b|\b(unsupported|unknown|unimplemented) (report|sync-collection)`)
+
+// reportNotSupported reports the ways servers answer a REPORT they lack besides DAV:supported-report (RFC
+// 3253 section 3.6): 501, 405 (the method is not allowed on the resource), or a 400 or 403 without a DAV or
+// CardDAV condition whose message says the report is not supported (the form of SabreDAV's exceptions
+// thrown with a message and no condition).
+func reportNotSupported(e *HTTPError) bool {
+	switch e.Status {
+	case http.StatusNotImplemented, http.StatusMethodNotAllowed:
+		return true
+	case http.StatusBadRequest, http.StatusForbidden:
+		standard := strings.HasPrefix(e.Condition, nsDAV+" ") || strings.HasPrefix(e.Condition, nsCardDAV+" ")
+		return !standard && unsupportedReport.MatchString(e.Detail)
+	}
+	return false
 }
 
 // memberError is the error for one member of a multistatus that reported a failure status.

@@ -129,10 +129,21 @@ func (c *Client) multigetBatch(ctx context.Context, col string, base *url.URL, b
 	var he *HTTPError
 	switch {
 	case err == nil:
-	case errors.Is(err, ErrResponseTooLarge),
-		errors.As(err, &he) && (he.Status == http.StatusNotImplemented || he.Status == http.StatusMethodNotAllowed || he.cause == ErrNotSupported):
+	case errors.Is(err, ErrResponseTooLarge), errors.Is(err, ErrNotSupported):
 		c.cfg.logger.DebugContext(ctx, "carddav: multiget batch fetched one by one", "path", col, "err", err)
 		return c.getEach(ctx, batch, objs, index)
+	case errors.As(err, &he) && he.Status == http.StatusNotFound:
+		// SabreDAV 1.8 answers the whole report 404 when one href is missing, where RFC 6352 section 8.7
+		// wants a 404 response for that href: halve the batch until the missing ones stand alone.
+		if len(batch) == 1 {
+			objs[index[batch[0]]].Err = memberError("REPORT", batch[0], http.StatusNotFound)
+			return nil
+		}
+		half := len(batch) / 2
+		if err := c.multigetBatch(ctx, col, base, batch[:half], objs, index); err != nil {
+			return err
+		}
+		return c.multigetBatch(ctx, col, base, batch[half:], objs, index)
 	default:
 		return err
 	}

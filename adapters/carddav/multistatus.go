@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -250,15 +251,59 @@ func parseStatusLine(s string) (int, error) {
 	return 0, fmt.Errorf("%w: bad status line %q", ErrMalformedResponse, clip(s))
 }
 
-// parseDAVError returns the first condition element of a DAV:error body (RFC 4918 section 16) as
-// "namespace local", or "" when the body is not one.
-func parseDAVError(body []byte) string {
+// davError is what a DAV:error body (RFC 4918 section 16) says.
+type davError struct {
+	// condition is the precondition or postcondition element, as "namespace local"; "" when there is none.
+	condition string
+	// message is a vendor's human-readable account of the error (SabreDAV's s:exception and s:message), for
+	// the error text only.
+	message string
+}
+
+// vendorInfo are the elements SabreDAV (and Nextcloud and ownCloud, built on it) put in a DAV:error before
+// the condition: an account of the exception (with the header a PreconditionFailed is about), not a
+// condition.
+var vendorInfo = []string{"exception", "message", "sabredav-version", "header", "file", "line", "code", "stacktrace"}
+
+// parseDAVError reads a DAV:error body. Every child is looked at, since a server may put vendor elements
+// first (SabreDAV does): the condition is the first child in the DAV: or CardDAV namespace (the
+// preconditions of RFC 4918 section 16, RFC 6578 section 3.2 and RFC 6352 sections 6.3.2.1 and 8), else the
+// first vendor element that is not an account of the exception, which is kept as the message instead.
+func parseDAVError(body []byte) davError {
 	root, err := parseXML(bytes.NewReader(body))
-	if err != nil || !root.is(nsDAV, "error") || len(root.children) == 0 {
-		return ""
+	if err != nil || !root.is(nsDAV, "error") {
+		return davError{}
 	}
-	c := root.children[0]
-	return c.name.Space + " " + c.name.Local
+	var e davError
+	var vendorCondition, exception, message string
+	for _, c := range root.children {
+		switch {
+		case c.name.Space == nsDAV || c.name.Space == nsCardDAV:
+			if e.condition == "" {
+				e.condition = c.name.Space + " " + c.name.Local
+			}
+		case slices.Contains(vendorInfo, c.name.Local):
+			switch c.name.Local {
+			case "exception":
+				exception = c.trimmed()
+			case "message":
+				message = c.trimmed()
+			}
+		case vendorCondition == "":
+			vendorCondition = c.name.Space + " " + c.name.Local
+		}
+	}
+	if e.condition == "" {
+		e.condition = vendorCondition
+	}
+	switch {
+	case exception != "" && message != "":
+		e.message = exception + ": " + message
+	default:
+		e.message = exception + message
+	}
+	e.message = clip(strings.Join(strings.Fields(e.message), " "))
+	return e
 }
 
 // clip shortens text from a server before it goes into an error message.

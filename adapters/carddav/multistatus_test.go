@@ -76,19 +76,47 @@ func TestParseMultistatusFixtures(t *testing.T) {
 	}
 }
 
+// sabreError is a DAV:error as SabreDAV 1.8 writes it: its own account of the exception first, the condition
+// (if any) after it.
+func sabreError(exception, message string, extra ...string) string {
+	msg := "<s:message/>"
+	if message != "" {
+		msg = "<s:message>" + message + "</s:message>"
+	}
+	return `<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns">` + "\n" +
+		"  <s:exception>Sabre\\DAV\\Exception\\" + exception + "</s:exception>\n  " + msg + "\n" +
+		"  <s:sabredav-version>1.8.12</s:sabredav-version>\n" + strings.Join(extra, "\n") + "</d:error>\n"
+}
+
 func TestParseDAVError(t *testing.T) {
-	cases := []struct{ name, body, want string }{
-		{"radicale invalid token", `<?xml version='1.0' encoding='utf-8'?>` + "\n" + `<error xmlns="DAV:"><valid-sync-token /></error>`, "DAV: valid-sync-token"},
-		{"prefixed", `<D:error xmlns:D="DAV:"><D:number-of-matches-within-limits/></D:error>`, "DAV: number-of-matches-within-limits"},
-		{"carddav condition", `<d:error xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><c:no-uid-conflict><d:href>/x</d:href></c:no-uid-conflict></d:error>`, "urn:ietf:params:xml:ns:carddav no-uid-conflict"},
-		{"empty error", `<error xmlns="DAV:"/>`, ""},
-		{"not an error", `<multistatus xmlns="DAV:"/>`, ""},
-		{"not xml", `Precondition failed.`, ""},
+	cases := []struct{ name, body, condition, message string }{
+		{"radicale invalid token", `<?xml version='1.0' encoding='utf-8'?>` + "\n" + `<error xmlns="DAV:"><valid-sync-token /></error>`, "DAV: valid-sync-token", ""},
+		{"prefixed", `<D:error xmlns:D="DAV:"><D:number-of-matches-within-limits/></D:error>`, "DAV: number-of-matches-within-limits", ""},
+		{"carddav condition", `<d:error xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><c:no-uid-conflict><d:href>/x</d:href></c:no-uid-conflict></d:error>`, "urn:ietf:params:xml:ns:carddav no-uid-conflict", ""},
+		{"empty error", `<error xmlns="DAV:"/>`, "", ""},
+		{"not an error", `<multistatus xmlns="DAV:"/>`, "", ""},
+		{"not xml", `Precondition failed.`, "", ""},
+		// SabreDAV 1.8's answers, as recorded: the vendor elements come first.
+		{"sabredav report not supported", sabreError("ReportNotSupported", "", "  <d:supported-report/>"),
+			"DAV: supported-report", `Sabre\DAV\Exception\ReportNotSupported`},
+		{"sabredav precondition failed", sabreError("PreconditionFailed", "An If-None-Match header was specified, but the ETag matched (or * was specified).", "  <s:header>If-None-Match</s:header>"),
+			"", `Sabre\DAV\Exception\PreconditionFailed: An If-None-Match header was specified, but the ETag matched (or * was specified).`},
+		{"sabredav not found", sabreError("NotFound", "Card not found"), "", `Sabre\DAV\Exception\NotFound: Card not found`},
+		{"carddav condition after a SabreDAV-style account", sabreError("Forbidden", "UID in use", `<c:no-uid-conflict xmlns:c="urn:ietf:params:xml:ns:carddav"><d:href>/a/b.vcf</d:href></c:no-uid-conflict>`),
+			"urn:ietf:params:xml:ns:carddav no-uid-conflict", `Sabre\DAV\Exception\Forbidden: UID in use`},
+		{"vendor condition kept when there is no standard one", `<d:error xmlns:d="DAV:" xmlns:x="urn:example"><x:message>Quota</x:message><x:quota-exceeded/></d:error>`,
+			"urn:example quota-exceeded", "Quota"},
+		{"standard condition preferred over an earlier vendor one", `<d:error xmlns:d="DAV:" xmlns:x="urn:example"><x:quota-exceeded/><d:valid-sync-token/></d:error>`,
+			"DAV: valid-sync-token", ""},
+		{"message white space folded", `<d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"><s:message>
+    two
+    lines </s:message></d:error>`, "", "two lines"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := parseDAVError([]byte(tc.body)); got != tc.want {
-				t.Errorf("parseDAVError = %q; want %q", got, tc.want)
+			got := parseDAVError([]byte(tc.body))
+			if got.condition != tc.condition || got.message != tc.message {
+				t.Errorf("parseDAVError = %+v; want condition %q, message %q", got, tc.condition, tc.message)
 			}
 		})
 	}

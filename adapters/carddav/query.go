@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -60,11 +59,6 @@ func (c *Client) QueryAll(ctx context.Context, abURL string, fn func(Object) err
 		})
 	if fnErr != nil {
 		return fnErr
-	}
-	var he *HTTPError
-	if errors.As(err, &he) && he.cause == nil &&
-		(he.Status == http.StatusNotImplemented || he.Status == http.StatusMethodNotAllowed) {
-		he.cause = ErrNotSupported
 	}
 	if err != nil {
 		return err

@@ -22,14 +22,14 @@ import (
 // TestWorkerSurvivesKill9 runs `contactsync worker` as a real process during a 1,000-contact initial sync and
 // SIGKILLs it at 20 random instants while the device keeps editing (updates, adds, deletes between kills). At
 // the end the server must hold exactly the device's contacts — no duplicate, no lost edit — and a further sync
-// must upload nothing. It runs against the embedded server, Xandikos and Radicale, which take a PUT at very different
-// speeds: each kill comes a random time after the worker starts, within a range that adapts to what the
-// lives before it uploaded, so that the kills spread over the initial upload on either server.
+// must upload nothing. It runs against the embedded server, Xandikos, Radicale and SabreDAV, which take a PUT at
+// very different speeds: each kill comes a random time after the worker starts, within a range that adapts to
+// what the lives before it uploaded, so that the kills spread over the initial upload on any server.
 func TestWorkerSurvivesKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes and a server; skipped in -short mode")
 	}
-	for _, name := range []string{"embedded", "xandikos", "radicale"} {
+	for _, name := range []string{"embedded", "xandikos", "radicale", "sabredav"} {
 		t.Run(name, func(t *testing.T) { testWorkerSurvivesKill9(t, carddavtest.Start(t, name)) })
 	}
 }

@@ -61,7 +61,11 @@ func TestRemoteSyncStatus(t *testing.T) {
 				t.Fatalf("no-op sync: %q", out)
 			}
 			st := c.ok("", "status")
-			for _, want := range []string{"home", "pending:    0", "sync token: held", "mirrored:   20"} {
+			token := "sync token: held"
+			if !srv.SyncCollection {
+				token = "sync token: none" // listed whole on each pull (SabreDAV 1.8)
+			}
+			for _, want := range []string{"home", "pending:    0", token, "mirrored:   20"} {
 				if !strings.Contains(st, want) {
 					t.Fatalf("status lacks %q:\n%s", want, st)
 				}
@@ -70,7 +74,7 @@ func TestRemoteSyncStatus(t *testing.T) {
 			if err := json.Unmarshal([]byte(c.ok("", "status", "--json")), &js); err != nil {
 				t.Fatal(err)
 			}
-			if len(js) != 1 || js[0].Name != "home" || js[0].Mirrored != 20 || js[0].LastSync == nil || js[0].SyncToken == "" {
+			if len(js) != 1 || js[0].Name != "home" || js[0].Mirrored != 20 || js[0].LastSync == nil || (js[0].SyncToken == "") == srv.SyncCollection {
 				t.Fatalf("status --json: %+v", js)
 			}
 			if srv.Password != "" {
@@ -88,6 +92,38 @@ func TestRemoteSyncStatus(t *testing.T) {
 				t.Fatalf("sync without remotes: %v", err)
 			}
 		})
+	}
+}
+
+// TestSabreDAVFromBareURL is the report that brought SabreDAV into the matrix: `remote add` from the bare server
+// URL (discovery, no --addressbook) worked, and then the first sync failed on SabreDAV 1.8's 403 to
+// sync-collection. The sync must fall back to listings: upload, then a no-op of one request.
+func TestSabreDAVFromBareURL(t *testing.T) {
+	srv := carddavtest.Start(t, "sabredav")
+	c := newCLI(t)
+	pf := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pf, []byte(srv.Password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := c.ok("", "remote", "add", "home", "--url", srv.URL, "--username", srv.Username, "--password-file", pf); !strings.Contains(out, "added remote home") {
+		t.Fatalf("remote add: %q", out)
+	}
+	if list := c.ok("", "remote", "list"); !strings.Contains(list, srv.AddressBookURL) {
+		t.Fatalf("discovery did not choose %s: %q", srv.AddressBookURL, list)
+	}
+	vcf := filepath.Join(t.TempDir(), "book.vcf")
+	if err := os.WriteFile(vcf, synthetic.AddressBook(5, 8), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("", "import", vcf)
+	if out := c.ok("", "sync"); !strings.Contains(out, "home: uploaded 8, downloaded 0") {
+		t.Fatalf("first sync: %q", out)
+	}
+	if out := c.ok("", "sync"); !strings.Contains(out, "home: uploaded 0, downloaded 0") || !strings.Contains(out, "requests 1,") {
+		t.Fatalf("no-op sync: %q", out)
+	}
+	if st := c.ok("", "status"); !strings.Contains(st, "mirrored:   8") || strings.Contains(st, "last error") {
+		t.Fatalf("status:\n%s", st)
 	}
 }
 

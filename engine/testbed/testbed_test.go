@@ -13,7 +13,7 @@ import (
 )
 
 // TestScenarios runs fixed-seed test beds with in-process workers and one request in ten failing, against
-// the embedded server, Radicale and Xandikos, and with vdirsyncer as a third-party device. Each must converge
+// the embedded server, Radicale, Xandikos and SabreDAV, and with vdirsyncer as a third-party device. Each must converge
 // with nothing lost. (The scenarios with workers as processes SIGKILLed live with the CLI, in
 // cmd/contactsync, which is the program they run.)
 func TestScenarios(t *testing.T) {
@@ -26,6 +26,7 @@ func TestScenarios(t *testing.T) {
 		{"embedded, five devices", "", testbed.Config{Seed: 202, Devices: 5, Contacts: 100, Ops: 40, Duration: 6 * time.Second, FaultRate: 0.1}},
 		{"radicale", "radicale", testbed.Config{Seed: 203, Devices: 3, Contacts: 80, Ops: 40, Duration: 8 * time.Second, FaultRate: 0.1}},
 		{"xandikos", "xandikos", testbed.Config{Seed: 204, Devices: 3, Contacts: 60, Ops: 30, Duration: 8 * time.Second, FaultRate: 0.1}},
+		{"sabredav", "sabredav", testbed.Config{Seed: 206, Devices: 3, Contacts: 60, Ops: 30, Duration: 8 * time.Second, FaultRate: 0.1}},
 		{"embedded with vdirsyncer", "", testbed.Config{Seed: 205, Devices: 2, Contacts: 100, Ops: 30, Duration: 8 * time.Second, FaultRate: 0.1, Vdirsyncer: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 )
 
 // Names lists the servers Start knows: the test matrix.
-var Names = []string{"embedded", "radicale", "xandikos"}
+var Names = []string{"embedded", "radicale", "xandikos", "sabredav"}
 
 // Server is a running CardDAV server of the matrix.
 type Server struct {
@@ -29,6 +29,9 @@ type Server struct {
 	AddressBookURL string
 	// Dir holds the server's data.
 	Dir string
+	// SyncCollection says the server's address books answer sync-collection (RFC 6578) and have a sync token;
+	// SabreDAV 1.8's do not.
+	SyncCollection bool
 
 	inst    instance
 	addUser func(name, password string) error // nil where the server has no users of its own
@@ -51,8 +54,8 @@ const (
 )
 
 // Start starts the named server (one of Names) for t; it stops when t ends. opts are the embedded server's
-// options and fail t for any other server. A missing Radicale or Xandikos skips t, or fails it when the CI
-// environment variable is set.
+// options and fail t for any other server. A missing outside server (Radicale, Xandikos, SabreDAV or the PHP it
+// runs on) skips t, or fails it when the CI environment variable is set.
 func Start(t testing.TB, name string, opts ...carddavserver.Option) *Server {
 	t.Helper()
 	if !slices.Contains(Names, name) {
@@ -64,7 +67,7 @@ func Start(t testing.TB, name string, opts ...carddavserver.Option) *Server {
 	// Registered after the server's own cleanup, so it runs first: a connection the client dialed and never
 	// used would hold the embedded server's graceful stop until Go counts it idle (5 s).
 	defer t.Cleanup(http.DefaultTransport.(*http.Transport).CloseIdleConnections)
-	s := &Server{Name: name, Dir: t.TempDir()}
+	s := &Server{Name: name, Dir: t.TempDir(), SyncCollection: name != "sabredav"}
 	switch name {
 	case "embedded":
 		startEmbedded(t, s, opts)
@@ -72,6 +75,8 @@ func Start(t testing.TB, name string, opts ...carddavserver.Option) *Server {
 		startRadicale(t, s)
 	case "xandikos":
 		startXandikos(t, s)
+	case "sabredav":
+		startSabreDAV(t, s)
 	}
 	return s
 }
