@@ -36,7 +36,8 @@ type Remote interface {
 	// Put writes data at href under cond and returns the new version's tag, or "" when the storage did not
 	// say (the engine then reads it back, with the other writes of its batch).
 	Put(ctx context.Context, href string, data []byte, cond storage.Condition) (storage.Tag, error)
-	// Delete removes the object at href if its version is still tag.
+	// Delete removes the object at href if its version is still tag. Deleting what is not there fails with
+	// ErrGone or ErrPreconditionFailed (RFC 9110 makes If-Match false where nothing is).
 	Delete(ctx context.Context, href string, tag storage.Tag) error
 	// HrefFor is the href a new contact with this UID is created at: the same UID always gives the same href,
 	// so a repeated upload can never create a duplicate. The storage chooses its names (an encrypted one does

@@ -62,8 +62,12 @@ func testGetDelete(s *suite) {
 
 	s.remove(href, tag2)
 	s.gone(href)
-	s.wantErr("Delete of an object already deleted", s.r.Delete(s.ctx, href, tag2), storage.ErrGone)
-	s.wantErr("Delete of an href never written", s.r.Delete(s.ctx, missing, tag2), storage.ErrGone)
+	// A conditional DELETE of nothing may say "gone" or "precondition failed": RFC 9110 section 13.1.1 makes an
+	// If-Match false where there is no current representation (SabreDAV answers 412), while Radicale, Xandikos
+	// and the embedded server answer 404. The engine takes either as "already deleted" after a read.
+	s.wantErr("Delete of an object already deleted", s.r.Delete(s.ctx, href, tag2), storage.ErrGone, storage.ErrPreconditionFailed)
+	s.wantErr("Delete of an href never written", s.r.Delete(s.ctx, missing, tag2), storage.ErrGone, storage.ErrPreconditionFailed)
+	s.gone(href)
 	if l := s.list(); len(l) != 0 {
 		s.t.Errorf("List after the only object was deleted = %v; want nothing", l)
 	}
