@@ -58,7 +58,8 @@ A development identity provider standing in for Firefox Accounts.
 %s
 
 Commands:
-  serve   listen on loopback, print the URL (the issuer) and serve discovery, /v1/jwks and POST /mint
+  serve   listen on loopback, print the URL (the issuer) and serve discovery, /v1/jwks, POST /mint and
+          the OAuth authorization-code flow with PKCE (/authorization, /v1/token)
   mint    ask a running provider for an access token and print it (or write it to --out, mode 0600)
 
 Run 'contactsync-devidp COMMAND --help' for a command's flags.

@@ -188,20 +188,6 @@ func TestMintRefusals(t *testing.T) {
 	}
 }
 
-func TestNotImplementedEndpoints(t *testing.T) {
-	s := start(t)
-	for _, path := range []string{devidp.AuthorizationPath, devidp.TokenPath} {
-		resp, err := http.Post(s.URL+path, "application/x-www-form-urlencoded", strings.NewReader("grant_type=authorization_code"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNotImplemented {
-			t.Errorf("%s: %s", path, resp.Status)
-		}
-	}
-}
-
 func TestStartOnlyOnLoopback(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:0", "[::]:0", "example.org:0", "nonsense"} {
 		s, err := devidp.Start(addr)

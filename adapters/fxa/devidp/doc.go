@@ -11,6 +11,7 @@
 // Token.Tamper makes the broken tokens a verifier must refuse (forged signature, another key, alg none, HS256
 // keyed with the public key, …), so every test of refusals uses the same forgeries.
 //
-// The OAuth authorization-code flow with PKCE (the authorization and token endpoints the discovery document
-// names) is not implemented yet: both answer 501.
+// It also runs the OAuth authorization-code flow with PKCE (RFC 6749 section 4.1, RFC 7636) at FxA's paths,
+// /authorization and /v1/token, without a login page: the authorization request names the user itself.
+// Scoped key material (FxA's keys_jwe) and refresh tokens are not provided.
 package devidp

@@ -7,11 +7,10 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/contactsync/contactsync/adapters/fxa"
 	"github.com/contactsync/contactsync/adapters/fxa/internal/loopback"
 )
 
-// Paths of the endpoints the discovery document names; those of the authorization-code flow are FxA's own.
+// Paths of the endpoints; those of the authorization-code flow are FxA's own.
 const (
 	DiscoveryPath     = "/.well-known/openid-configuration"
 	MintPath          = "/mint"
@@ -27,27 +26,41 @@ func (p *Provider) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+DiscoveryPath, p.serveDiscovery)
 	mux.HandleFunc("GET "+JWKSPath, p.serveKeySet)
-	mux.HandleFunc("POST "+MintPath, p.serveMint)
-	notYet := func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotImplemented, "not_implemented", "the authorization-code flow is not implemented yet")
-	}
-	mux.HandleFunc(AuthorizationPath, notYet)
-	mux.HandleFunc(TokenPath, notYet)
+	mux.Handle("POST "+MintPath, loopbackOnly(http.HandlerFunc(p.serveMint)))
+	mux.Handle("GET "+AuthorizationPath, loopbackOnly(http.HandlerFunc(p.serveAuthorization)))
+	mux.Handle("POST "+TokenPath, loopbackOnly(http.HandlerFunc(p.serveToken)))
 	return mux
 }
 
-// serveDiscovery answers with the provider metadata of OpenID Connect Discovery 1.0 section 3.
-func (p *Provider) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                p.issuer,
-		"jwks_uri":                              p.JWKSURL(),
-		"authorization_endpoint":                p.issuer + AuthorizationPath,
-		"token_endpoint":                        p.issuer + TokenPath,
-		"response_types_supported":              []string{"code"},
-		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{fxa.RS256, fxa.ES256},
-		"scopes_supported":                      []string{p.scope},
+// loopbackOnly admits requests from this machine to the endpoints that hand out tokens. Besides the peer
+// address, the Host must be a loopback name, so a web page cannot reach them by DNS rebinding.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		}
+		if !loopback.Addr(r.RemoteAddr) || !loopback.Host(host) {
+			writeError(w, http.StatusForbidden, "not_loopback", "tokens are only for requests from this machine")
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
+}
+
+// serveDiscovery answers with the provider metadata of OpenID Connect Discovery 1.0 section 3 (and RFC 8414).
+func (p *Provider) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
+	meta := map[string]any{
+		"issuer":                 p.issuer,
+		"jwks_uri":               p.JWKSURL(),
+		"authorization_endpoint": p.issuer + AuthorizationPath,
+		"token_endpoint":         p.issuer + TokenPath,
+		"scopes_supported":       []string{p.scope},
+	}
+	for k, v := range discoveryOAuth {
+		meta[k] = v
+	}
+	writeJSON(w, http.StatusOK, meta)
 }
 
 func (p *Provider) serveKeySet(w http.ResponseWriter, _ *http.Request) {
@@ -62,18 +75,8 @@ func (p *Provider) serveKeySet(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(set)
 }
 
-// serveMint mints a token for a request from this machine. Besides the peer address, the Host must be a
-// loopback name and the body JSON: a web page cannot reach it by DNS rebinding, nor post it as a simple
-// cross-origin form.
+// serveMint mints a token. The body must be JSON, so a web page cannot post it as a simple cross-origin form.
 func (p *Provider) serveMint(w http.ResponseWriter, r *http.Request) {
-	host, _, err := net.SplitHostPort(r.Host)
-	if err != nil {
-		host = r.Host
-	}
-	if !loopback.Addr(r.RemoteAddr) || !loopback.Host(host) {
-		writeError(w, http.StatusForbidden, "not_loopback", "minting is only for requests from this machine")
-		return
-	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, "bad_content_type", "send the request as application/json")
 		return

@@ -32,6 +32,7 @@ type Provider struct {
 	mu       sync.Mutex
 	keys     []*signingKey          // published, oldest first; the newest of each algorithm signs
 	stranger map[string]*signingKey // keys outside the set, made on first use, for Tamper
+	codes    map[string]pendingCode // authorization codes not yet exchanged
 }
 
 // An Option configures a Provider.
@@ -82,7 +83,7 @@ func NewProvider(issuer string, opts ...Option) (*Provider, error) {
 		return nil, errors.New("devidp: no issuer")
 	}
 	p := &Provider{issuer: issuer, clientID: DefaultClientID, scope: fxa.DefaultScope, now: time.Now,
-		stranger: map[string]*signingKey{}}
+		stranger: map[string]*signingKey{}, codes: map[string]pendingCode{}}
 	for _, o := range opts {
 		if err := o(p); err != nil {
 			return nil, fmt.Errorf("devidp: %w", err)
