@@ -2,10 +2,10 @@ package carddav
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
+	"github.com/contactsync/contactsync/adapters/internal/loopback"
 	"github.com/contactsync/contactsync/adapters/internal/uidhref"
 )
 
@@ -64,13 +64,7 @@ func effectivePort(u *url.URL) string {
 }
 
 // isLoopback reports whether host names this machine: localhost, 127.0.0.0/8 or ::1.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func isLoopback(host string) bool { return loopback.Host(host) }
 
 // resolveRef turns an href or URL as found in a response (absolute URL, absolute path, or a path relative
 // to base) into the canonical path of a resource on base's origin.

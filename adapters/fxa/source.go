@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/contactsync/contactsync/adapters/fxa/internal/loopback"
+	"github.com/contactsync/contactsync/adapters/internal/loopback"
 )
 
 // HTTPClient sends the requests that fetch a key set; *http.Client implements it.

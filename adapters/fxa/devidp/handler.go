@@ -7,7 +7,7 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/contactsync/contactsync/adapters/fxa/internal/loopback"
+	"github.com/contactsync/contactsync/adapters/internal/loopback"
 )
 
 // Paths of the endpoints; those of the authorization-code flow are FxA's own.

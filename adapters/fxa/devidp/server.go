@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/contactsync/contactsync/adapters/fxa/internal/loopback"
+	"github.com/contactsync/contactsync/adapters/internal/loopback"
 )
 
 // DefaultAddr listens on a free port of 127.0.0.1.

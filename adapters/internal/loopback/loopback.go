@@ -1,5 +1,6 @@
-// Package loopback tells whether a host or address is this machine, for the rules of package fxa and its
-// development provider that allow plain http, or an admin request, only there.
+// Package loopback tells whether a host or address is this machine, for the rules of the adapters that allow
+// plain http, basic auth over it, or an admin request, only there (the CardDAV client, package fxa and its
+// development provider).
 package loopback
 
 import (
