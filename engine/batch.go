@@ -16,6 +16,7 @@ type batch struct {
 	resolved []string // contacts whose push set-aside the uploads cleared
 	unsure   []int    // puts whose stored bytes or tag the push fetches back (checkUploads)
 	adopt    []int    // puts whose stored bytes the device takes as its own copy
+	verdict  int      // what reading back found (keepsBytes, rewritesBytes), to record; 0 for nothing new
 }
 
 // commit writes the batch and whatever fn does in one transaction; the batch is emptied only if it commits.
@@ -38,6 +39,11 @@ func (s *Syncer) commit(ctx context.Context, b *batch, fn func(*changelog.Tx) er
 				return err
 			}
 			adopted[idx] = nc.Rev
+		}
+		if b.verdict != 0 {
+			if err := s.ledger(tx).setRewrites(b.verdict); err != nil {
+				return err
+			}
 		}
 		for idx, m := range b.puts {
 			if rev, ok := adopted[idx]; ok {

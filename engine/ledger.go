@@ -279,6 +279,7 @@ type remoteState struct {
 	lastSync  time.Time
 	lastError string
 	state     string
+	rewrites  int // see setRewrites
 }
 
 // load reads the remote's row; a remote that is not configured gives ErrUnknownRemote.
@@ -287,9 +288,9 @@ func (l ledger) load() (remoteState, error) {
 	var listing int
 	var last int64
 	var settings string
-	err := l.tx.QueryRow(`SELECT name, kind, endpoint, collection, username, settings, sync_token, listing, last_sync, last_error, state
+	err := l.tx.QueryRow(`SELECT name, kind, endpoint, collection, username, settings, sync_token, listing, last_sync, last_error, state, rewrites
 		FROM engine_remotes WHERE name = ?`, l.remote).Scan(&rs.Name, &rs.Kind, &rs.Endpoint, &rs.Collection, &rs.Username,
-		&settings, &rs.token, &listing, &last, &rs.lastError, &rs.state)
+		&settings, &rs.token, &listing, &last, &rs.lastError, &rs.state, &rs.rewrites)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rs, fmt.Errorf("remote %s: %w", l.remote, ErrUnknownRemote)
 	}
@@ -311,6 +312,20 @@ func (l ledger) load() (remoteState, error) {
 // useListing records that the storage cannot list changes since a token: pulls list everything from now on.
 func (l ledger) useListing() error {
 	if _, err := l.tx.Exec(`UPDATE engine_remotes SET listing = 1, sync_token = '' WHERE name = ?`, l.remote); err != nil {
+		return fmt.Errorf("remote %s: %w", l.remote, err)
+	}
+	return nil
+}
+
+// What reading back uploads found about a storage (engine_remotes.rewrites).
+const (
+	keepsBytes    = 1
+	rewritesBytes = 2
+)
+
+// setRewrites records what reading back uploads found: keepsBytes or rewritesBytes.
+func (l ledger) setRewrites(v int) error {
+	if _, err := l.tx.Exec(`UPDATE engine_remotes SET rewrites = ? WHERE name = ?`, v, l.remote); err != nil {
 		return fmt.Errorf("remote %s: %w", l.remote, err)
 	}
 	return nil

@@ -37,6 +37,8 @@ func (s *Syncer) push(ctx context.Context, rs remoteState, st *Stats) error {
 	if len(ids) == 0 && done == cursor {
 		return nil
 	}
+	s.checked = s.checked || rs.rewrites != 0
+	s.rewrites = s.rewrites || rs.rewrites == rewritesBytes
 	var b batch
 	n := 0
 	for chunk := range slices.Chunk(ids, s.cfg.batch) {
@@ -117,8 +119,9 @@ func (s *Syncer) pushChunk(ctx context.Context, ids []string, b *batch, st *Stat
 // storage may answer a write without its new tag (RFC 6352 allows it when the server changed what it stores),
 // and one may keep other bytes than it was sent and still answer with a strong tag (RFC 6352 section 6.3.2.3
 // says it must not; Radicale 3.1.8 sorts properties and drops trailing empty ORG components). One request per
-// batch replaces a lookup per contact, and the first batch of every run is checked so that a rewriting storage
-// is found, after which every batch is. What the storage stores is what every other device will download, so
+// batch replaces a lookup per contact. The first batch uploaded to a storage is checked so that a rewriting one is
+// found (the finding is kept in the ledger: a storage that keeps its bytes is not asked again), and a storage
+// found rewriting has every batch read back. What the storage stores is what every other device will download, so
 // where it differs only by such rewriting the device takes the storage's bytes: otherwise devices would end up
 // with different bytes for the same contact.
 func (s *Syncer) checkUploads(ctx context.Context, b *batch, st *Stats) error {
@@ -136,6 +139,7 @@ func (s *Syncer) checkUploads(ctx context.Context, b *batch, st *Stats) error {
 	}); err != nil {
 		return err
 	}
+	first := !s.checked
 	s.checked = true
 	for i, idx := range b.unsure {
 		if objs[i].Err == nil {
@@ -145,6 +149,9 @@ func (s *Syncer) checkUploads(ctx context.Context, b *batch, st *Stats) error {
 		// fetches before it writes.
 	}
 	b.unsure = b.unsure[:0]
+	if first && !s.rewrites {
+		b.verdict = keepsBytes
+	}
 	return nil
 }
 
@@ -159,6 +166,9 @@ func (s *Syncer) compareStored(b *batch, idx int, o storage.Object) {
 	case rewrittenOnly(row.Base, o.Data):
 		if !s.rewrites {
 			s.cfg.logger.Info("the server rewrites what it stores; taking its bytes", "remote", s.name, "href", o.Href)
+		}
+		if !s.rewrites {
+			b.verdict = rewritesBytes
 		}
 		s.rewrites = true
 		row.Base, row.Tag = o.Data, o.Tag

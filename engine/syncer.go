@@ -21,9 +21,8 @@ type Syncer struct {
 	cfg    config
 	mu     sync.Mutex
 
-	// checked is set once this Syncer has fetched back a run of its uploads; rewrites once that showed the
-	// storage keeping other bytes than it was sent (see checkUploads). Both are per process: a restart checks
-	// again, which costs one fetch.
+	// checked is set once a run of uploads was fetched back (by this Syncer or, recorded in the ledger, an earlier
+	// one); rewrites once that showed the storage keeping other bytes than it was sent (see checkUploads).
 	checked, rewrites bool
 }
 

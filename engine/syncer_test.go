@@ -58,6 +58,7 @@ func TestAgainstServers(t *testing.T) {
 		{"set-aside items a listing no longer shows are forgotten", testSetAsideForgotten},
 		{"the server's rewriting of an upload is adopted", testRewriteAdopted},
 		{"tags missing from PUT answers come from one fetch", testTaglessPuts},
+		{"uploads are read back until the server is known", testReadBackOnce},
 	}
 	for _, name := range carddavtest.Names {
 		t.Run(name, func(t *testing.T) {
@@ -766,6 +767,45 @@ func testTaglessPuts(t *testing.T, e *env) {
 	a.tr.reset(nil)
 	if st := a.sync(); st.Uploaded != 0 || a.tr.count() != 1 {
 		t.Fatalf("no-op sync: %+v in %d requests", st, a.tr.count())
+	}
+	e.converged(a)
+}
+
+// fetchCount counts the multi-object fetches a device makes.
+type fetchCount struct {
+	engine.Remote
+	n *int
+}
+
+func (f fetchCount) Fetch(ctx context.Context, hrefs []string) ([]storage.Object, error) {
+	*f.n++
+	return f.Remote.Fetch(ctx, hrefs)
+}
+
+func testReadBackOnce(t *testing.T, e *env) {
+	var fetches int
+	a := e.deviceWith(func(r engine.Remote) engine.Remote { return fetchCount{r, &fetches} })
+	ids := importCards(t, a, 5)
+	a.sync()
+	if fetches != 1 {
+		t.Fatalf("the first uploads were read back in %d fetches, want 1", fetches)
+	}
+	// Whether this server keeps the bytes it is sent decides whether later uploads are read back too.
+	rewrites := e.serverCards()[ids[0]] != string(synthetic.Card(7, 0))
+	for i := range 3 {
+		a.add(synthetic.Card(8, i))
+	}
+	// A fresh Syncer on the same store (a restarted worker) knows what the first one found: it is in the store.
+	fresh, err := engine.NewSyncer(context.Background(), a.store, remoteName, fetchCount{e.other.Collection(e.ab), &fetches})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fetches
+	if _, err := fresh.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := fetches - before; (rewrites && got != 1) || (!rewrites && got != 0) {
+		t.Fatalf("later uploads read back in %d fetches on a server that rewrites=%v", got, rewrites)
 	}
 	e.converged(a)
 }

@@ -6,3 +6,6 @@ ALTER TABLE engine_remotes RENAME COLUMN addressbook TO collection;
 -- Settings the kind keeps for the remote (for CardDAV the CA file that vouches for a self-hosted server), as a
 -- JSON object of strings; '' for none.
 ALTER TABLE engine_remotes ADD COLUMN settings TEXT NOT NULL DEFAULT '';
+-- What reading back a run of uploads found: 0 not checked yet, 1 the storage keeps the bytes it is sent, 2 it
+-- rewrites them (every batch is then read back, so that devices take its bytes).
+ALTER TABLE engine_remotes ADD COLUMN rewrites INTEGER NOT NULL DEFAULT 0;
