@@ -51,10 +51,20 @@ func (e *HTTPError) Error() string {
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
-	if e.Detail != "" {
-		fmt.Fprintf(&b, ": %q", e.Detail)
+	if d := e.detailBeyondStatus(); d != "" {
+		fmt.Fprintf(&b, ": %q", d)
 	}
 	return b.String()
+}
+
+// detailBeyondStatus is Detail without the status line that many servers begin their error bodies with
+// ("401 Unauthorized: wrong password"), which the message already gives.
+func (e *HTTPError) detailBeyondStatus() string {
+	d := strings.TrimPrefix(e.Detail, strconv.Itoa(e.Status)+" ")
+	if rest, ok := strings.CutPrefix(d, http.StatusText(e.Status)); ok {
+		return strings.TrimLeft(rest, ":.- ")
+	}
+	return e.Detail
 }
 
 // Unwrap returns the status sentinel and the condition sentinel, when there are any.

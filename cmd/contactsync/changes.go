@@ -17,6 +17,11 @@ type changesCmd struct {
 	json  bool
 }
 
+var changesHelp = help{
+	usage: []string{"changes [--since REV] [--json]"},
+	about: "Prints the changelog's tasks since revision REV, one per line, as a consumer whose cursor is at REV would replay them.",
+}
+
 // taskJSON is one line of `changes --json`.
 type taskJSON struct {
 	Op      string   `json:"op"`
@@ -26,8 +31,8 @@ type taskJSON struct {
 }
 
 func (c *changesCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("changes", g.stdio.Err)
-	fs.Uint64Var(&c.since, "since", 0, "the revision to replay from (0: everything)")
+	fs := newFlagSet("changes", changesHelp)
+	fs.Uint64Var(&c.since, "since", 0, "replay from revision `REV` (0: everything)")
 	fs.BoolVar(&c.json, "json", false, "one JSON object per line")
 	d, _, err := g.open(fs, args, noArgs("changes takes no arguments (use --since REV)"))
 	if err != nil {

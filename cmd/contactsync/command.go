@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
 )
@@ -46,10 +48,11 @@ var commands = []commandInfo{
 	{"worker", "keep syncing in the background: push on change, pull periodically and on SIGUSR1", func() command { return &workerCmd{} }},
 	{"status", "show each remote's sync state (--json)", func() command { return &statusCmd{} }},
 	{"testbed", "run N devices with random edits, faults and kills against one server and check they converge losing nothing", func() command { return &testbedCmd{} }},
+	{"version", "print the version and commit this program was built from", func() command { return &versionCmd{} }},
 }
 
-// globals are the options every command accepts, before or after its name, and those of the commands that talk
-// to servers (networkFlags).
+// globals are the options every command that works on the store accepts, before or after its name, and those
+// of the commands that talk to servers (networkFlags).
 type globals struct {
 	db       string
 	stdio    Stdio
@@ -68,58 +71,86 @@ func (g *globals) networkFlags(fs *flag.FlagSet) {
 // register adds the global flags to a command's flag set so `contactsync import --db x` works as well as
 // `contactsync --db x import`.
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.db, "db", g.db, "path of the contact store (env CONTACTSYNC_DB)")
+	fs.StringVar(&g.db, "db", g.db, "the contact store, a SQLite `FILE` (env CONTACTSYNC_DB)")
+}
+
+var topHelp = help{
+	usage: []string{"[--db FILE] COMMAND [ARGS]", "COMMAND --help", "--version"},
+	about: "Keeps a device's contacts in a versioned local store and syncs them with CardDAV servers.",
 }
 
 // Run parses the global flags, picks the subcommand and runs it.
 func Run(ctx context.Context, args []string, stdio Stdio) error {
 	g := &globals{db: defaultDBPath(), stdio: stdio}
-	fs := newFlagSet("contactsync", stdio.Err)
+	fs := flag.NewFlagSet("contactsync", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	g.register(fs)
-	fs.Usage = func() { usage(stdio.Err) }
+	version := fs.Bool("version", false, "print the version and commit this program was built from, and exit")
 	if err := fs.Parse(args); err != nil {
-		return flagError(err)
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdio.Out, fs)
+			return errHelp
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *version {
+		return (&versionCmd{}).Run(ctx, g, fs.Args())
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		usage(stdio.Err)
+		usage(stdio.Err, fs)
 		return fmt.Errorf("%w: no command given", errUsage)
 	}
-	name := rest[0]
-	if name == "help" || name == "-h" || name == "--help" {
-		usage(stdio.Out)
-		return nil
+	name, rest := rest[0], rest[1:]
+	if name == "help" {
+		if len(rest) == 0 {
+			usage(stdio.Out, fs)
+			return nil
+		}
+		// `help CMD [SUBCOMMAND]` is `CMD [SUBCOMMAND] --help`.
+		name, rest = rest[0], append(slices.Clone(rest[1:]), "--help")
 	}
 	for _, c := range commands {
 		if c.name == name {
-			return c.new().Run(ctx, g, rest[1:])
+			return c.new().Run(ctx, g, rest)
 		}
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, name)
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: contactsync [--db PATH] COMMAND [ARGS]\n\nCommands:\n")
+// usage prints the help of contactsync itself: the commands, then the global flags.
+func usage(w io.Writer, fs *flag.FlagSet) {
+	h := topHelp
+	var b strings.Builder
+	b.WriteString("\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nThe store defaults to %s (override with --db or CONTACTSYNC_DB).\n", defaultDBPath())
+	h.more = b.String()
+	h.notes = fmt.Sprintf("The store defaults to %s (override with --db or CONTACTSYNC_DB).", defaultDBPath())
+	h.write(w, fs)
 }
 
-func newFlagSet(name string, errOut io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(errOut)
-	return fs
-}
-
-// parseFlags parses a subcommand's flags (with the globals registered) and returns the positional arguments.
+// parseFlags parses the flags of a command that works on the store, the globals included, and returns the
+// positional arguments.
 func (g *globals) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	g.register(fs)
+	return g.parseArgs(fs, args)
+}
+
+// parseArgs parses fs's flags wherever they stand among args and returns the positional arguments; -h or
+// --help prints the command's help on stdout and ends it with errHelp.
+func (g *globals) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	// Accept flags after positional arguments too (`rm ID --db x`), as people type them.
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, flagError(err)
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(g.stdio.Out)
+				fs.Usage()
+				return nil, errHelp
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -131,13 +162,6 @@ func (g *globals) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) 
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
-}
-
-func flagError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return errHelp
-	}
-	return fmt.Errorf("%w: %v", errUsage, err)
 }
 
 // defaultDBPath is $CONTACTSYNC_DB, else contacts.db in the user's data directory.

@@ -21,6 +21,19 @@ type conflictsCmd struct {
 	all, json, keep bool
 }
 
+var (
+	conflictsHelp = help{
+		usage: []string{"conflicts [--all] [--json]", "conflicts resolve [--keep] ID"},
+		about: "Lists the open conflicts, the choices merges made between concurrent edits, with the value each kept and the other one.",
+		hide:  []string{"keep"},
+	}
+	conflictsResolveHelp = help{
+		usage: []string{"conflicts resolve [--keep] ID"},
+		about: "Takes the other value of conflict ID (a local edit, synced like any other), or with --keep closes it leaving the contact as it is.",
+		hide:  []string{"all", "json"},
+	}
+)
+
 // conflictJSON is one conflict as `conflicts --json` prints it.
 type conflictJSON struct {
 	ID          string    `json:"id"`
@@ -39,14 +52,14 @@ type conflictJSON struct {
 }
 
 func (c *conflictsCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("conflicts", g.stdio.Err)
+	h := conflictsHelp
+	if len(args) > 0 && args[0] == "resolve" {
+		h = conflictsResolveHelp
+	}
+	fs := newFlagSet("conflicts", h)
 	fs.BoolVar(&c.all, "all", false, "list resolved conflicts too")
 	fs.BoolVar(&c.json, "json", false, "print a JSON array")
-	fs.BoolVar(&c.keep, "keep", false, "with resolve: keep the merged value and close the conflict")
-	fs.Usage = func() {
-		fmt.Fprintln(g.stdio.Err, "Usage: contactsync conflicts [--all] [--json]\n       contactsync conflicts resolve ID [--keep]")
-		fs.PrintDefaults()
-	}
+	fs.BoolVar(&c.keep, "keep", false, "keep the merged value and close the conflict")
 	d, rest, err := g.open(fs, args, func(rest []string) error {
 		switch {
 		case len(rest) == 0, rest[0] == "resolve" && len(rest) == 2:
@@ -137,7 +150,7 @@ func (c *conflictsCmd) resolve(ctx context.Context, g *globals, d *device.Device
 func resolveError(id string, err error) error {
 	switch {
 	case errors.Is(err, device.ErrNoConflict):
-		return fmt.Errorf("no open conflict with ID %q (see 'contactsync conflicts')", id)
+		return fmt.Errorf("no open conflict with ID %s (see 'contactsync conflicts')", id)
 	case errors.Is(err, device.ErrStale):
 		return fmt.Errorf("%w; edit it directly or close the conflict with --keep", err)
 	case errors.Is(err, device.ErrContactGone):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/contactsync/contactsync/engine/device"
 )
@@ -14,13 +15,14 @@ type addCmd struct {
 	source string
 }
 
+var addHelp = help{
+	usage: []string{"add [--source NAME] < CONTACT"},
+	about: "Adds the contact on stdin, a vCard or mozContact JSON, and prints its ID (a new UUID when it has none).",
+}
+
 func (c *addCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("add", g.stdio.Err)
-	fs.StringVar(&c.source, "source", "", "mark the contact as coming from a source that must never be uploaded or merged")
-	fs.Usage = func() {
-		fmt.Fprintln(g.stdio.Err, "Usage: contactsync add < contact.vcf  (or mozContact JSON on stdin)")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("add", addHelp)
+	fs.StringVar(&c.source, "source", "", "mark the contact as coming from source `NAME`, whose contacts are never uploaded or merged")
 	var input []byte
 	d, _, err := g.open(fs, args, func(pos []string) error {
 		if len(pos) > 0 {
@@ -50,11 +52,13 @@ func (c *addCmd) Run(ctx context.Context, g *globals, args []string) error {
 // fields that changed touch the stored vCard.
 type updateCmd struct{}
 
+var updateHelp = help{
+	usage: []string{"update ID < CONTACT"},
+	about: "Replaces contact ID with the vCard on stdin, or with mozContact JSON on stdin rewrites only the fields it changes.",
+}
+
 func (c *updateCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("update", g.stdio.Err)
-	fs.Usage = func() {
-		fmt.Fprintln(g.stdio.Err, "Usage: contactsync update ID < contact.vcf  (or mozContact JSON on stdin)")
-	}
+	fs := newFlagSet("update", updateHelp)
 	d, rest, err := g.open(fs, args, func(pos []string) error {
 		if len(pos) != 1 {
 			return fmt.Errorf("%w: update needs exactly one contact ID", errUsage)
@@ -106,7 +110,10 @@ func stdinError(err error) error {
 	return err
 }
 
-// noContact says plainly that an ID is unknown, and where to see the IDs.
-func noContact(id string) error {
-	return fmt.Errorf("no contact with ID %q (see 'contactsync list')", id)
+// noContact says plainly which IDs are unknown, and where to see the IDs there are.
+func noContact(ids ...string) error {
+	if len(ids) == 1 {
+		return fmt.Errorf("no contact with ID %s (see 'contactsync list')", ids[0])
+	}
+	return fmt.Errorf("no contacts with IDs %s (see 'contactsync list')", strings.Join(ids, ", "))
 }

@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/contactsync/contactsync/engine/device"
 )
 
 // exportCmd writes every contact's vCard exactly as stored, one after the other.
@@ -13,13 +16,14 @@ type exportCmd struct {
 	output string
 }
 
+var exportHelp = help{
+	usage: []string{"export [-o FILE]"},
+	about: "Writes every contact's vCard, exactly as stored, to stdout or to FILE.",
+}
+
 func (c *exportCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("export", g.stdio.Err)
-	fs.StringVar(&c.output, "o", "", "write to FILE instead of stdout (replaced atomically)")
-	fs.Usage = func() {
-		fmt.Fprintln(g.stdio.Err, "Usage: contactsync export [-o FILE]")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("export", exportHelp)
+	fs.StringVar(&c.output, "o", "", "write to `FILE` instead of stdout (replaced atomically: an interrupted export leaves the old file)")
 	d, _, err := g.open(fs, args, func(rest []string) error {
 		if len(rest) > 0 {
 			return fmt.Errorf("%w: export takes no arguments (did you mean -o %s?)", errUsage, rest[0])
@@ -43,17 +47,38 @@ func (c *exportCmd) Run(ctx context.Context, g *globals, args []string) error {
 		fmt.Fprintf(g.stdio.Err, "exported %d contacts\n", n)
 		return nil
 	}
-	// Write beside the target and rename, so an interrupted export never leaves a half file in its place.
-	tmp, err := os.CreateTemp(filepath.Dir(c.output), ".export-*.vcf")
+	n, err := exportFile(ctx, d, c.output)
 	if err != nil {
-		return fmt.Errorf("export: %w", err)
+		return err
+	}
+	fmt.Fprintf(g.stdio.Err, "exported %d contacts to %s\n", n, c.output)
+	return nil
+}
+
+// exportFile writes the export beside target and renames it into place, so an interrupted export never leaves
+// a half file there.
+func exportFile(ctx context.Context, d *device.Device, target string) (int, error) {
+	// A rename onto a directory fails, depending on the system, with "file exists" or "is a directory": say
+	// what the matter is before writing anything.
+	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+		return 0, fmt.Errorf("export: cannot write %s: it is a directory", target)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(target), ".export-*.vcf")
+	if err != nil {
+		return 0, exportError(target, err)
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriter(tmp)
 	n, err := d.Export(ctx, w)
-	if err == nil {
-		err = w.Flush()
+	if err != nil {
+		tmp.Close()
+		var pe *os.PathError
+		if !errors.As(err, &pe) {
+			return 0, err // the store's error, not the file's
+		}
+		return 0, exportError(target, err)
 	}
+	err = w.Flush()
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -61,11 +86,24 @@ func (c *exportCmd) Run(ctx context.Context, g *globals, args []string) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), c.output)
+		err = os.Rename(tmp.Name(), target)
 	}
 	if err != nil {
-		return fmt.Errorf("export to %s: %w", c.output, err)
+		return 0, exportError(target, err)
 	}
-	fmt.Fprintf(g.stdio.Err, "exported %d contacts to %s\n", n, c.output)
-	return nil
+	return n, nil
+}
+
+// exportError says that target could not be written, and why, leaving out the temporary file that the file
+// system's error names: the user asked for target.
+func exportError(target string, err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return fmt.Errorf("export: cannot write %s: %w", target, err)
 }

@@ -14,9 +14,14 @@ type getCmd struct {
 	format string
 }
 
+var getHelp = help{
+	usage: []string{"get [--format vcf|json] ID"},
+	about: "Prints contact ID as its stored vCard, byte for byte, or as mozContact JSON.",
+}
+
 func (c *getCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("get", g.stdio.Err)
-	fs.StringVar(&c.format, "format", "vcf", "vcf (the stored vCard, byte for byte) or json (mozContact)")
+	fs := newFlagSet("get", getHelp)
+	fs.StringVar(&c.format, "format", "vcf", "`FORMAT` to print: vcf (the stored vCard, byte for byte) or json (mozContact)")
 	d, rest, err := g.open(fs, args, func(rest []string) error {
 		if len(rest) != 1 {
 			return fmt.Errorf("%w: get needs exactly one contact ID", errUsage)

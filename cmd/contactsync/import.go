@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/contactsync/contactsync/engine/device"
 )
@@ -25,14 +27,15 @@ type importCmd struct {
 // owns its collector, so the CLI sets this, not package device.
 const importHeapLimit = 128 << 20
 
+var importHelp = help{
+	usage: []string{"import [--batch N] [--source NAME] FILE..."},
+	about: "Imports the vCards of each .vcf FILE (- reads stdin) into the store, a batch of cards per transaction, and names every card it cannot read.",
+}
+
 func (c *importCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("import", g.stdio.Err)
+	fs := newFlagSet("import", importHelp)
 	fs.IntVar(&c.batch, "batch", device.DefaultImportBatch, "cards per transaction")
-	fs.StringVar(&c.source, "source", "", "mark the contacts as coming from a source that must never be uploaded or merged (e.g. a social network import)")
-	fs.Usage = func() {
-		fmt.Fprintln(g.stdio.Err, "Usage: contactsync import [--batch N] [--source NAME] FILE...  (FILE - reads stdin)")
-		fs.PrintDefaults()
-	}
+	fs.StringVar(&c.source, "source", "", "mark the contacts as coming from source `NAME`, whose contacts are never uploaded or merged (a social network import, say)")
 	d, files, err := g.open(fs, args, func(files []string) error {
 		if len(files) == 0 {
 			return fmt.Errorf("%w: import needs at least one .vcf file", errUsage)
@@ -53,23 +56,50 @@ func (c *importCmd) Run(ctx context.Context, g *globals, args []string) error {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 
 	var sum device.ImportSummary
+	// What the summary lists as rejected in a file without any card is not a card but the text around none,
+	// so such a file is said to hold no vCard instead.
+	var empty []string
+	rejected := 0
 	for _, name := range files {
-		if err := c.importFile(ctx, g, d, name, &sum); err != nil {
+		before := len(sum.Rejected)
+		cards, err := c.importFile(ctx, g, d, name, &sum)
+		if err != nil {
 			printImportSummary(g.stdio.Out, &sum)
 			return err
 		}
+		if cards == 0 {
+			empty = append(empty, inputName(name))
+		} else {
+			rejected += len(sum.Rejected) - before
+		}
 	}
 	printImportSummary(g.stdio.Out, &sum)
-	if len(sum.Rejected) > 0 {
-		return fmt.Errorf("%d card(s) rejected", len(sum.Rejected))
+	var errs []string
+	if len(empty) > 0 {
+		errs = append(errs, "no vCard found in "+strings.Join(empty, ", "))
+	}
+	if rejected > 0 {
+		errs = append(errs, fmt.Sprintf("%d card(s) rejected", rejected))
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
 }
 
-func (c *importCmd) importFile(ctx context.Context, g *globals, d *device.Device, name string, sum *device.ImportSummary) error {
+// inputName is how messages name an input file.
+func inputName(name string) string {
+	if name == "-" {
+		return "stdin"
+	}
+	return name
+}
+
+// importFile imports one file and returns how many cards (BEGIN:VCARD ... END:VCARD) it held, read or not.
+func (c *importCmd) importFile(ctx context.Context, g *globals, d *device.Device, name string, sum *device.ImportSummary) (cards int, err error) {
 	data, err := readInput(g.stdio.In, name)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	debug.SetMemoryLimit(min(importHeapLimit+int64(len(data)), c.memLimit)) // never above the user's GOMEMLIMIT
 	var bar *progress
@@ -80,6 +110,7 @@ func (c *importCmd) importFile(ctx context.Context, g *globals, d *device.Device
 	}()
 	shown := 0
 	file, err := d.ImportData(ctx, name, data, device.ImportOptions{Batch: c.batch, Source: c.source, Progress: func(done, total int) {
+		cards = total
 		if bar == nil {
 			bar = newProgress(g.stdio.Err, "import "+name, int64(total))
 		}
@@ -87,7 +118,7 @@ func (c *importCmd) importFile(ctx context.Context, g *globals, d *device.Device
 		shown = done
 	}})
 	sum.Add(file)
-	return err
+	return cards, err
 }
 
 func printImportSummary(w io.Writer, s *device.ImportSummary) {

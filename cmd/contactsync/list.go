@@ -15,8 +15,13 @@ type listCmd struct {
 	json bool
 }
 
+var listHelp = help{
+	usage: []string{"list [--json]"},
+	about: "Lists the contacts, one line each with its ID and display name, or as a JSON array of mozContact objects.",
+}
+
 func (c *listCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("list", g.stdio.Err)
+	fs := newFlagSet("list", listHelp)
 	fs.BoolVar(&c.json, "json", false, "print a JSON array of mozContact objects")
 	d, _, err := g.open(fs, args, noArgs("list takes no arguments"))
 	if err != nil {

@@ -40,23 +40,40 @@ func (p *progress) Add(n int64) {
 	}
 	if t := p.now(); t.Sub(p.last) >= 100*time.Millisecond || p.done >= p.total {
 		p.last = t
-		p.draw()
+		fmt.Fprint(p.w, "\r"+progressLine(p.label, p.done, p.total, t.Sub(p.start))+"\033[K")
 	}
 }
 
-func (p *progress) draw() {
+// A rate measured over less than rateMinElapsed, or fewer than rateMinItems items in less than rateMinBurst, says
+// more about when the first item happened to land than about the speed: the bar shows none until then.
+const (
+	rateMinElapsed = time.Second
+	rateMinItems   = 300
+	rateMinBurst   = 200 * time.Millisecond
+)
+
+// progressLine is the bar for done of total items after elapsed: "label [====    ]  40% 400/1000 (812/s)".
+func progressLine(label string, done, total int64, elapsed time.Duration) string {
 	const width = 30
 	frac := 0.0
-	if p.total > 0 {
-		frac = float64(p.done) / float64(p.total)
-		if frac > 1 {
-			frac = 1
-		}
+	if total > 0 {
+		frac = min(float64(done)/float64(total), 1)
 	}
 	filled := int(frac * width)
-	rate := float64(p.done) / max(p.now().Sub(p.start).Seconds(), 1e-9)
-	fmt.Fprintf(p.w, "\r%s [%s%s] %3.0f%% %d/%d (%.0f/s)", p.label, strings.Repeat("=", filled),
-		strings.Repeat(" ", width-filled), frac*100, p.done, p.total, rate)
+	line := fmt.Sprintf("%s [%s%s] %3.0f%% %d/%d", label, strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
+		frac*100, done, total)
+	if elapsed >= rateMinElapsed || (done >= rateMinItems && elapsed >= rateMinBurst) {
+		line += fmt.Sprintf(" (%s/s)", rateText(float64(done)/elapsed.Seconds()))
+	}
+	return line
+}
+
+// rateText writes a rate with the precision it deserves: 0.5, 12, 4200.
+func rateText(r float64) string {
+	if r < 10 {
+		return fmt.Sprintf("%.1f", r)
+	}
+	return fmt.Sprintf("%.0f", r)
 }
 
 // Finish clears the bar so the summary that follows starts on a clean line.

@@ -13,6 +13,35 @@ import (
 // remoteCmd manages the CardDAV address books this device syncs with.
 type remoteCmd struct{}
 
+var (
+	remoteHelp = help{
+		usage: []string{
+			"remote add [--username NAME --password-file FILE] [--addressbook NAME-OR-URL] [--ca-file FILE] --url URL NAME",
+			"remote list",
+			"remote passwd --password-file FILE NAME",
+			"remote rm NAME",
+		},
+		about: "Adds, lists and removes the CardDAV address books this device syncs with, and replaces their passwords.",
+		notes: "Run 'contactsync remote SUBCOMMAND --help' for the flags of each.",
+	}
+	remoteAddHelp = help{
+		usage: []string{"remote add [--username NAME --password-file FILE] [--addressbook NAME-OR-URL] [--ca-file FILE] --url URL NAME"},
+		about: "Finds the address book at URL (by RFC 6764 discovery from a server, domain or email address, or at its own URL) and keeps it as remote NAME.",
+	}
+	remoteListHelp = help{
+		usage: []string{"remote list"},
+		about: "Lists the remotes, one line each with its name, user and address book, and no secret.",
+	}
+	remotePasswdHelp = help{
+		usage: []string{"remote passwd --password-file FILE NAME"},
+		about: "Replaces the password of remote NAME, once the server accepts it, and lets a remote stopped by a rejected password sync again.",
+	}
+	remoteRmHelp = help{
+		usage: []string{"remote rm NAME"},
+		about: "Forgets remote NAME, its sync state and its password, leaving the contacts on the device and on the server.",
+	}
+)
+
 func (c *remoteCmd) Run(ctx context.Context, g *globals, args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: remote needs a subcommand: add, list, passwd or rm", errUsage)
@@ -26,10 +55,9 @@ func (c *remoteCmd) Run(ctx context.Context, g *globals, args []string) error {
 		return (&remotePasswdCmd{}).Run(ctx, g, args[1:])
 	case "rm":
 		return (&remoteRmCmd{}).Run(ctx, g, args[1:])
-	case "-h", "--help", "help":
-		fmt.Fprintln(g.stdio.Out, "Usage: contactsync remote add NAME --url URL [--username U --password-file F] [--addressbook NAME-OR-URL]\n"+
-			"       contactsync remote list\n       contactsync remote passwd NAME --password-file F\n       contactsync remote rm NAME")
-		return nil
+	case "-h", "-help", "--help", "help":
+		remoteHelp.write(g.stdio.Out, nil)
+		return errHelp
 	}
 	return fmt.Errorf("%w: unknown remote subcommand %q (add, list, passwd, rm)", errUsage, args[0])
 }
@@ -39,12 +67,12 @@ type remoteAddCmd struct {
 }
 
 func (c *remoteAddCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("remote add", g.stdio.Err)
-	fs.StringVar(&c.url, "url", "", "server URL (discovery starts there) or the address book's URL")
-	fs.StringVar(&c.username, "username", "", "user name for HTTP basic auth")
-	fs.StringVar(&c.passwordFile, "password-file", "", "file holding the password (its first line; mode 0600; - reads stdin); never pass a password on the command line")
-	fs.StringVar(&c.addressBook, "addressbook", "", "which address book, by name or URL, when the account has several")
-	fs.StringVar(&c.caFile, "ca-file", "", "PEM file of the certificate authority of a self-hosted server, trusted besides the system's (kept for every later sync)")
+	fs := newFlagSet("remote add", remoteAddHelp)
+	fs.StringVar(&c.url, "url", "", "the server's `URL`, domain or email address (discovery starts there), or the address book's own URL; without a scheme, https:// is meant")
+	fs.StringVar(&c.username, "username", "", "user `NAME` on the server")
+	fs.StringVar(&c.passwordFile, "password-file", "", "`FILE` whose first line is the password (mode 0600; - reads stdin); never pass a password on the command line")
+	fs.StringVar(&c.addressBook, "addressbook", "", "which address book, by `NAME-OR-URL`, when the account has several")
+	fs.StringVar(&c.caFile, "ca-file", "", "PEM `FILE` of the certificate authority of a self-hosted server, trusted besides the system's (kept for every later sync)")
 	g.networkFlags(fs)
 	var password string
 	d, pos, err := g.open(fs, args, func(pos []string) error {
@@ -90,7 +118,7 @@ func (c *remoteAddCmd) Run(ctx context.Context, g *globals, args []string) error
 type remoteListCmd struct{}
 
 func (c *remoteListCmd) Run(ctx context.Context, g *globals, args []string) error {
-	d, _, err := g.open(newFlagSet("remote list", g.stdio.Err), args, noArgs("remote list takes no arguments"))
+	d, _, err := g.open(newFlagSet("remote list", remoteListHelp), args, noArgs("remote list takes no arguments"))
 	if err != nil {
 		return err
 	}
@@ -115,8 +143,8 @@ func (c *remoteListCmd) Run(ctx context.Context, g *globals, args []string) erro
 type remotePasswdCmd struct{ passwordFile string }
 
 func (c *remotePasswdCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("remote passwd", g.stdio.Err)
-	fs.StringVar(&c.passwordFile, "password-file", "", "file holding the new password (its first line; mode 0600; - reads stdin)")
+	fs := newFlagSet("remote passwd", remotePasswdHelp)
+	fs.StringVar(&c.passwordFile, "password-file", "", "`FILE` whose first line is the new password (mode 0600; - reads stdin)")
 	g.networkFlags(fs)
 	var password string
 	d, pos, err := g.open(fs, args, func(pos []string) error {
@@ -134,6 +162,8 @@ func (c *remotePasswdCmd) Run(ctx context.Context, g *globals, args []string) er
 	name := pos[0]
 	checked, err := d.SetPassword(ctx, name, password)
 	switch {
+	case errors.Is(err, device.ErrUnknownRemote):
+		return remotesError(ctx, d, []string{name}, err)
 	case errors.Is(err, device.ErrNoUsername):
 		return fmt.Errorf("%w: remote %s has no user name, so no password", errUsage, name)
 	case errors.Is(err, device.ErrPasswordRefused):
@@ -151,7 +181,7 @@ func (c *remotePasswdCmd) Run(ctx context.Context, g *globals, args []string) er
 type remoteRmCmd struct{}
 
 func (c *remoteRmCmd) Run(ctx context.Context, g *globals, args []string) error {
-	d, pos, err := g.open(newFlagSet("remote rm", g.stdio.Err), args, func(pos []string) error {
+	d, pos, err := g.open(newFlagSet("remote rm", remoteRmHelp), args, func(pos []string) error {
 		if len(pos) != 1 {
 			return fmt.Errorf("%w: remote rm needs exactly one NAME", errUsage)
 		}
@@ -162,7 +192,7 @@ func (c *remoteRmCmd) Run(ctx context.Context, g *globals, args []string) error 
 	}
 	defer d.Close()
 	if err := d.RemoveRemote(ctx, pos[0]); err != nil {
-		return err
+		return remotesError(ctx, d, pos, err)
 	}
 	fmt.Fprintf(g.stdio.Out, "removed remote %s (its contacts stay on the device and on the server)\n", pos[0])
 	return nil

@@ -11,8 +11,13 @@ import (
 // rmCmd removes contacts, each in its own transaction (one revision each), and reports IDs it did not find.
 type rmCmd struct{}
 
+var rmHelp = help{
+	usage: []string{"rm ID..."},
+	about: "Removes the contacts with these IDs, each in its own transaction, and names those it did not find.",
+}
+
 func (c *rmCmd) Run(ctx context.Context, g *globals, args []string) error {
-	d, ids, err := g.open(newFlagSet("rm", g.stdio.Err), args, func(ids []string) error {
+	d, ids, err := g.open(newFlagSet("rm", rmHelp), args, func(ids []string) error {
 		if len(ids) == 0 {
 			return fmt.Errorf("%w: rm needs at least one contact ID", errUsage)
 		}
@@ -35,7 +40,7 @@ func (c *rmCmd) Run(ctx context.Context, g *globals, args []string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("no contact with ID %q", missing)
+		return noContact(missing...)
 	}
 	return nil
 }

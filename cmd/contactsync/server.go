@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/contactsync/contactsync/adapters/carddavserver"
 )
@@ -23,25 +24,99 @@ const defaultServerListen = "127.0.0.1:5233"
 // serverCmd runs the embedded CardDAV server, or manages its users (`server user ...`).
 type serverCmd struct{}
 
+var (
+	serverHelp = help{
+		usage: []string{
+			"server [--listen ADDR] [--data DIR] [--tls-cert FILE --tls-key FILE] [--insecure-plain-http] [LIMITS]",
+			"server user add|passwd|rm|list ...",
+		},
+		about: "Runs the embedded CardDAV server until SIGTERM or SIGINT, serving each user's address books at /addressbooks/USER/.",
+		first: []string{"listen", "data", "tls-cert", "tls-key", "insecure-plain-http", "max-conns-per-client", "max-conns",
+			"read-header-timeout", "body-idle-timeout", "write-idle-timeout", "idle-timeout", "max-header-bytes"},
+		notes: "Run 'contactsync server user --help' for managing users.",
+	}
+	serverUserHelp = help{
+		usage: []string{
+			"server user add [--data DIR] --password-file FILE NAME",
+			"server user passwd [--data DIR] --password-file FILE NAME",
+			"server user rm [--data DIR] NAME",
+			"server user list [--data DIR]",
+		},
+		about: "Adds, lists and removes the embedded server's users, and changes their passwords.",
+	}
+	serverUserHelps = map[string]help{
+		"add": {
+			usage: []string{"server user add [--data DIR] --password-file FILE NAME"},
+			about: "Adds user NAME to the embedded server, with an address book called " + carddavserver.DefaultBook + ".",
+		},
+		"passwd": {
+			usage: []string{"server user passwd [--data DIR] --password-file FILE NAME"},
+			about: "Changes the password of user NAME of the embedded server.",
+		},
+		"rm": {
+			usage: []string{"server user rm [--data DIR] NAME"},
+			about: "Removes user NAME of the embedded server, with their address books.",
+			hide:  []string{"password-file"},
+		},
+		"list": {
+			usage: []string{"server user list [--data DIR]"},
+			about: "Lists the users of the embedded server, one name a line.",
+			hide:  []string{"password-file"},
+		},
+	}
+)
+
+// serverLimits are the flags of the server's limits against slow and hostile clients.
+type serverLimits struct {
+	maxConnsPerClient, maxConns, maxHeaderBytes      int
+	maxProperties, maxMultigetHrefs, maxQueryFilters int
+	readHeader, bodyIdle, writeIdle, idle            time.Duration
+}
+
+func (l *serverLimits) register(fs *flag.FlagSet) {
+	fs.IntVar(&l.maxConnsPerClient, "max-conns-per-client", carddavserver.DefaultMaxConnsPerClient,
+		"connections one client (an IPv4 address or an IPv6 /64) may hold open; 0 for no limit, as behind a reverse proxy, where every connection comes from the proxy")
+	fs.IntVar(&l.maxConns, "max-conns", carddavserver.DefaultMaxConns, "connections the server holds open at once; 0 for no limit")
+	fs.IntVar(&l.maxHeaderBytes, "max-header-bytes", carddavserver.DefaultMaxHeaderBytes, "bytes of a request's line and headers")
+	fs.IntVar(&l.maxProperties, "max-properties", carddavserver.DefaultMaxProperties, "distinct properties one PROPFIND or REPORT may ask for")
+	fs.IntVar(&l.maxMultigetHrefs, "max-multiget-hrefs", carddavserver.DefaultMaxMultigetHrefs, "hrefs one addressbook-multiget may name")
+	fs.IntVar(&l.maxQueryFilters, "max-query-filters", carddavserver.DefaultMaxQueryFilters, "filters and text matches one addressbook-query may hold")
+	fs.DurationVar(&l.readHeader, "read-header-timeout", carddavserver.DefaultReadHeaderTimeout, "how long a client may take over a request's headers, TLS handshake included")
+	fs.DurationVar(&l.bodyIdle, "body-idle-timeout", carddavserver.DefaultBodyIdleTimeout, "how long a request body may send nothing at all (one that keeps flowing takes as long as it needs)")
+	fs.DurationVar(&l.writeIdle, "write-idle-timeout", carddavserver.DefaultWriteIdleTimeout, "how long a response may stall because the client reads nothing")
+	fs.DurationVar(&l.idle, "idle-timeout", carddavserver.DefaultIdleTimeout, "how long a kept-alive connection may wait for its next request")
+}
+
+// options are the server options of the limits; the server checks their values.
+func (l *serverLimits) options() []carddavserver.Option {
+	return []carddavserver.Option{
+		carddavserver.WithMaxConnsPerClient(l.maxConnsPerClient),
+		carddavserver.WithMaxConns(l.maxConns),
+		carddavserver.WithMaxHeaderBytes(l.maxHeaderBytes),
+		carddavserver.WithMaxProperties(l.maxProperties),
+		carddavserver.WithMaxMultigetHrefs(l.maxMultigetHrefs),
+		carddavserver.WithMaxQueryFilters(l.maxQueryFilters),
+		carddavserver.WithReadHeaderTimeout(l.readHeader),
+		carddavserver.WithBodyIdleTimeout(l.bodyIdle),
+		carddavserver.WithWriteIdleTimeout(l.writeIdle),
+		carddavserver.WithIdleTimeout(l.idle),
+	}
+}
+
 func (c *serverCmd) Run(ctx context.Context, g *globals, args []string) error {
 	if len(args) > 0 && args[0] == "user" {
 		return c.user(ctx, g, args[1:])
 	}
-	fs := newFlagSet("server", g.stdio.Err)
-	listen := fs.String("listen", defaultServerListen, "address to listen on (host:port; port 0 picks a free one)")
+	fs := newFlagSet("server", serverHelp)
+	listen := fs.String("listen", defaultServerListen, "`ADDR` to listen on, host:port (port 0 picks a free one)")
 	data := serverDataFlag(fs)
-	certFile := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain)")
-	keyFile := fs.String("tls-key", "", "the PEM private key of --tls-cert")
-	plain := fs.Bool("insecure-plain-http", false, "allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)")
+	certFile := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (chain) in `FILE`")
+	keyFile := fs.String("tls-key", "", "the PEM private key of --tls-cert, in `FILE`")
+	plain := fs.Bool("insecure-plain-http", false, "allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy; give --max-conns-per-client 0 there too)")
 	verbose := fs.Bool("verbose", false, "log every request (never passwords)")
-	fs.Usage = func() {
-		fmt.Fprintf(g.stdio.Err, "Usage: contactsync server [--listen ADDR] [--data DIR] [--tls-cert F --tls-key F]\n"+
-			"       contactsync server user add|passwd NAME --password-file F\n"+
-			"       contactsync server user rm NAME\n"+
-			"       contactsync server user list\n\n")
-		fs.PrintDefaults()
-	}
-	rest, err := g.parseFlags(fs, args)
+	var limits serverLimits
+	limits.register(fs)
+	rest, err := g.parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -64,7 +139,7 @@ func (c *serverCmd) Run(ctx context.Context, g *globals, args []string) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(g.stdio.Err, &slog.HandlerOptions{Level: level}))
-	srv, err := carddavserver.Open(*data, carddavserver.WithLogger(logger))
+	srv, err := carddavserver.Open(*data, append(limits.options(), carddavserver.WithLogger(logger))...)
 	if err != nil {
 		return err
 	}
@@ -95,7 +170,7 @@ func (c *serverCmd) Run(ctx context.Context, g *globals, args []string) error {
 }
 
 func serverDataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", filepath.Join(userDataDir(), "contactsync", "server"), "the server's data directory")
+	return fs.String("data", filepath.Join(userDataDir(), "contactsync", "server"), "`DIR` of the server's data")
 }
 
 func isLoopback(host string) bool {
@@ -108,10 +183,16 @@ func isLoopback(host string) bool {
 
 // user runs `server user add|passwd|rm|list`.
 func (c *serverCmd) user(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("server user", g.stdio.Err)
+	h := serverUserHelp
+	if len(args) > 0 {
+		if vh, ok := serverUserHelps[args[0]]; ok {
+			h = vh
+		}
+	}
+	fs := newFlagSet("server user", h)
 	data := serverDataFlag(fs)
-	passwordFile := fs.String("password-file", "", "file whose first line is the password ('-' reads stdin)")
-	rest, err := g.parseFlags(fs, args)
+	passwordFile := fs.String("password-file", "", "`FILE` whose first line is the password (mode 0600; - reads stdin)")
+	rest, err := g.parseArgs(fs, args)
 	if err != nil {
 		return err
 	}

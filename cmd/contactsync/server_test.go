@@ -252,3 +252,45 @@ func selfSignedCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+// TestServerLimitFlags: the limit flags reach the server. With --max-conns-per-client 1 a second connection
+// from this machine is closed at once while the first is open, and with --read-header-timeout 3s the first,
+// which sends nothing, is closed after that long instead of the default 20 s. A value the server
+// refuses is an error naming the limit.
+func TestServerLimitFlags(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "server")
+	url, _ := startServerCmd(t, "--data", data, "--max-conns-per-client", "1", "--read-header-timeout", "3s")
+	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
+	// closedWithin reports whether the server closes c within d; c sends nothing.
+	closedWithin := func(c net.Conn, d time.Duration) bool {
+		_ = c.SetReadDeadline(time.Now().Add(d))
+		_, err := c.Read(make([]byte, 1024))
+		var ne net.Error
+		return err != nil && !(errors.As(err, &ne) && ne.Timeout())
+	}
+	first, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	opened := time.Now()
+	second, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if !closedWithin(second, time.Second) {
+		t.Error("a second connection from the same client stayed open with --max-conns-per-client 1")
+	}
+	if !closedWithin(first, 10*time.Second) {
+		t.Error("a connection that sends no request stayed open 10 s with --read-header-timeout 3s")
+	} else if took := time.Since(opened); took < 2900*time.Millisecond {
+		t.Errorf("the idle connection was closed after %v, before the 3s read-header timeout", took)
+	}
+
+	c := newCLI(t)
+	_, _, err = c.run("", "server", "--listen", "127.0.0.1:0", "--data", data, "--body-idle-timeout", "0s")
+	if err == nil || !strings.Contains(err.Error(), "body idle timeout must be positive") {
+		t.Fatalf("server --body-idle-timeout 0s: %v", err)
+	}
+}

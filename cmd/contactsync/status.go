@@ -16,6 +16,11 @@ type statusCmd struct {
 	json bool
 }
 
+var statusHelp = help{
+	usage: []string{"status [--json]"},
+	about: "Shows each remote's sync state: last sync, changes waiting to be pushed, sync token, mirrored contacts, open conflicts, last error and what was set aside.",
+}
+
 // statusJSON is the stable shape of `status --json`.
 type statusJSON struct {
 	Name        string      `json:"name"`
@@ -41,7 +46,7 @@ type asideJSON struct {
 }
 
 func (c *statusCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("status", g.stdio.Err)
+	fs := newFlagSet("status", statusHelp)
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	d, _, err := g.open(fs, args, noArgs("status takes no arguments"))
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/contactsync/contactsync/engine"
 	"github.com/contactsync/contactsync/engine/device"
@@ -15,14 +17,15 @@ type syncCmd struct {
 	allowMassDelete bool
 }
 
+var syncHelp = help{
+	usage: []string{"sync [--allow-mass-delete] [NAME...]"},
+	about: "Pushes the device's changes to every remote, or the named ones, and pulls theirs, until nothing is left to send.",
+}
+
 func (c *syncCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("sync", g.stdio.Err)
+	fs := newFlagSet("sync", syncHelp)
 	fs.BoolVar(&c.allowMassDelete, "allow-mass-delete", false, "apply a pull that deletes most of the synced contacts (refused by default)")
 	g.networkFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(g.stdio.Err, "Usage: contactsync sync [--allow-mass-delete] [NAME...]")
-		fs.PrintDefaults()
-	}
 	d, names, err := g.open(fs, args, nil)
 	if err != nil {
 		return err
@@ -32,7 +35,7 @@ func (c *syncCmd) Run(ctx context.Context, g *globals, args []string) error {
 	defer bars.finish()
 	syncers, err := d.Syncers(ctx, names, engine.AllowMassDeletion(c.allowMassDelete), engine.WithProgress(bars.update))
 	if err != nil {
-		return noRemotes(err)
+		return remotesError(ctx, d, names, err)
 	}
 	var errs []error
 	for _, s := range syncers {
@@ -43,21 +46,50 @@ func (c *syncCmd) Run(ctx context.Context, g *globals, args []string) error {
 			if errors.Is(err, context.Canceled) {
 				return err
 			}
-			if errors.Is(err, engine.ErrCredentialsRejected) {
-				err = fmt.Errorf("%w (give the right password with `contactsync remote passwd %s --password-file F`)", err, s.Name())
-			}
-			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
+			// The engine's error names the remote already.
+			errs = append(errs, credentialsHint(err, s.Name()))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// noRemotes says how to add the remote a sync needs.
-func noRemotes(err error) error {
-	if errors.Is(err, device.ErrNoRemotes) {
-		return fmt.Errorf("no remote configured: add one with `contactsync remote add`")
+// credentialsHint says, after an error that the server rejected remote name's credentials, how to replace them.
+func credentialsHint(err error, name string) error {
+	if errors.Is(err, engine.ErrCredentialsRejected) {
+		return fmt.Errorf("%w; give the right password with 'contactsync remote passwd --password-file FILE %s'", err, name)
 	}
 	return err
+}
+
+// remotesError says, when the remotes a command works on are not there, which names are unknown and what the
+// user can do; other errors pass through.
+func remotesError(ctx context.Context, d *device.Device, names []string, err error) error {
+	switch {
+	case errors.Is(err, device.ErrNoRemotes):
+		return fmt.Errorf("no remote configured: add one with 'contactsync remote add'")
+	case !errors.Is(err, device.ErrUnknownRemote):
+		return err
+	}
+	remotes, lerr := d.Remotes(ctx)
+	if lerr != nil {
+		return err
+	}
+	var known, unknown []string
+	for _, rc := range remotes {
+		known = append(known, rc.Name)
+	}
+	for _, n := range names {
+		if !slices.Contains(known, n) {
+			unknown = append(unknown, n)
+		}
+	}
+	if len(unknown) == 0 { // the name was removed meanwhile
+		return err
+	}
+	if len(known) == 0 {
+		return fmt.Errorf("%w: %s (none is configured: add one with 'contactsync remote add')", device.ErrUnknownRemote, strings.Join(unknown, ", "))
+	}
+	return fmt.Errorf("%w: %s (the remotes are %s)", device.ErrUnknownRemote, strings.Join(unknown, ", "), strings.Join(known, ", "))
 }
 
 // progressBars shows one bar per phase of the sync in progress (on a terminal only).

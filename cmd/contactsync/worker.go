@@ -21,17 +21,18 @@ type workerCmd struct {
 	verbose                bool
 }
 
+var workerHelp = help{
+	usage: []string{"worker [--pull-interval DURATION] [--debounce DURATION] [--allow-mass-delete] [-v] [NAME...]"},
+	about: "Keeps the device in sync with every remote, or the named ones, until SIGTERM or SIGINT: it pushes soon after any process changes the store, and pulls periodically and at once on SIGUSR1.",
+}
+
 func (c *workerCmd) Run(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet("worker", g.stdio.Err)
+	fs := newFlagSet("worker", workerHelp)
 	fs.DurationVar(&c.pullInterval, "pull-interval", engine.DefaultPullInterval, "how often to pull")
 	fs.DurationVar(&c.debounce, "debounce", engine.DefaultDebounce, "how long to wait after a local change before pushing, to send a burst together")
 	fs.BoolVar(&c.allowMassDelete, "allow-mass-delete", false, "apply pulls that delete most of the synced contacts")
 	fs.BoolVar(&c.verbose, "v", false, "log debug detail too (each retried request)")
 	g.networkFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(g.stdio.Err, "Usage: contactsync worker [--pull-interval D] [--debounce D] [--allow-mass-delete] [-v] [NAME...]   (SIGUSR1: pull now; SIGTERM: stop)")
-		fs.PrintDefaults()
-	}
 	d, names, err := g.open(fs, args, nil)
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func (c *workerCmd) Run(ctx context.Context, g *globals, args []string) error {
 	logger := slog.New(slog.NewTextHandler(g.stdio.Err, &slog.HandlerOptions{Level: level}))
 	syncers, err := d.Syncers(ctx, names, engine.AllowMassDeletion(c.allowMassDelete), engine.WithLogger(logger))
 	if err != nil {
-		return noRemotes(err)
+		return remotesError(ctx, d, names, err)
 	}
 	w, err := engine.NewWorker(d.Store(), syncers, engine.WithLogger(logger), engine.WithPullInterval(c.pullInterval), engine.WithDebounce(c.debounce))
 	if err != nil {
