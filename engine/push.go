@@ -362,6 +362,10 @@ func resolveDoubt(l ledger, m *mirror, data []byte, etag storage.Tag) (*mirror, 
 	switch {
 	case data != nil && sameContent(data, m.Pending):
 		row.Base, row.Tag = m.Pending, etag
+	case data != nil && rewrittenOnly(m.Pending, data):
+		// The upload landed and the server rewrote it: what it holds is the agreed version. The device's copy
+		// differs only by that rewriting; the next push uploads it once more and reads back the server's bytes.
+		row.Base, row.Tag = data, etag
 	case data != nil && m.Base == nil:
 		// A create, and the server holds another version at its href: most likely the create landed and
 		// another client edited it since. Forgetting the create would make the next upload merge without a
@@ -437,7 +441,7 @@ func (s *Syncer) upload(ctx context.Context, c changelog.Contact, body []byte, m
 		if err != nil {
 			return err
 		}
-		if sameContent(obj.Data, body) {
+		if rewrittenOnly(body, obj.Data) {
 			// The server holds what the device sends: its own write, whose answer a reset lost before the retry
 			// met it as a 412 (or the same edit made elsewhere). Nothing to merge.
 			return agreed(obj.Tag, obj.Data)
@@ -514,6 +518,12 @@ func (s *Syncer) settle(ctx context.Context, b *batch, c changelog.Contact, uplo
 		st.Conflicts += len(conflicts)
 		if adopted && !uploaded {
 			st.Downloaded++
+		}
+		if uploaded && (row.Tag == "" || !s.checked || s.rewrites) {
+			// An uploaded merge is read back like any upload (checkUploads); its row, already committed, is
+			// written again with the batch, adopting the server's bytes where it rewrote them.
+			b.puts = append(b.puts, row)
+			b.unsure = append(b.unsure, len(b.puts)-1)
 		}
 	}
 	return nil

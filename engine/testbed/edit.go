@@ -182,7 +182,7 @@ func escapeText(s string) string { return textEscaper.Replace(s) }
 func newCardData(seed uint64, tok string, at time.Time) ([]byte, error) {
 	h := fnv.New32a()
 	h.Write([]byte(tok))
-	cards, err := vcard.Parse(synthetic.Quirky(seed, int(h.Sum32()%1_000_000)))
+	cards, err := vcard.Parse(synthetic.Card(seed, int(h.Sum32()%1_000_000)))
 	if err != nil || len(cards) != 1 {
 		return nil, fmt.Errorf("testbed: generated card: %v", err)
 	}

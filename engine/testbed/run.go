@@ -161,7 +161,7 @@ func (r *run) fill(ctx context.Context) error {
 	cards := make([][]byte, r.cfg.Contacts)
 	now := time.Now()
 	for i := range cards {
-		parsed, err := vcard.Parse(synthetic.Quirky(r.cfg.Seed, i))
+		parsed, err := vcard.Parse(synthetic.Card(r.cfg.Seed, i))
 		if err != nil || len(parsed) != 1 {
 			return fmt.Errorf("testbed: generated card %d: %v", i, err)
 		}

@@ -55,25 +55,3 @@ func AddressBook(seed uint64, n int) []byte {
 	}
 	return out
 }
-
-// Quirky is Card(seed, i) written the way real clients leave cards that servers then rewrite: properties out of
-// the order a server sorts them into (TEL and CATEGORIES before FN), and trailing empty components (ORG with two
-// empty units after its last, as some phones write it). A device whose byte comparison passes on these cards
-// keeps the server's rewriting in step on every device (the test bed uses them).
-func Quirky(seed uint64, i int) []byte {
-	lines := strings.Split(strings.TrimSuffix(string(Card(seed, i)), "\r\n"), "\r\n")
-	var head, moved, rest []string
-	for _, l := range lines {
-		switch {
-		case strings.HasPrefix(l, "BEGIN:") || strings.HasPrefix(l, "VERSION:") || strings.HasPrefix(l, "UID:"):
-			head = append(head, l)
-		case strings.HasPrefix(l, "TEL;TYPE=CELL:") || strings.HasPrefix(l, "CATEGORIES:"):
-			moved = append(moved, l)
-		case strings.HasPrefix(l, "ORG:"):
-			rest = append(rest, l+";;")
-		default:
-			rest = append(rest, l)
-		}
-	}
-	return []byte(strings.Join(append(append(head, moved...), rest...), "\r\n") + "\r\n")
-}
