@@ -18,7 +18,7 @@ var (
 		usage: []string{
 			"remote add [--username NAME --password-file FILE] [--addressbook NAME-OR-URL] [--ca-file FILE] --url URL NAME",
 			"remote list",
-			"remote passwd --password-file FILE NAME",
+			"remote passwd NAME --password-file FILE",
 			"remote rm NAME",
 		},
 		about: "Adds, lists and removes the CardDAV address books this device syncs with, and replaces their passwords.",
@@ -33,7 +33,7 @@ var (
 		about: "Lists the remotes, one line each with its name, user and address book, and no secret.",
 	}
 	remotePasswdHelp = help{
-		usage: []string{"remote passwd --password-file FILE NAME"},
+		usage: []string{"remote passwd NAME --password-file FILE"},
 		about: "Replaces the password of remote NAME, once the server accepts it, and lets a remote stopped by a rejected password sync again.",
 	}
 	remoteRmHelp = help{
