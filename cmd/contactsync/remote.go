@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/contactsync/contactsync/engine"
@@ -15,12 +16,7 @@ type remoteCmd struct{}
 
 var (
 	remoteHelp = help{
-		usage: []string{
-			"remote add [--username NAME --password-file FILE] [--addressbook NAME-OR-URL] [--ca-file FILE] --url URL NAME",
-			"remote list",
-			"remote passwd NAME --password-file FILE",
-			"remote rm NAME",
-		},
+		usage: slices.Concat(remoteAddHelp.usage, remoteListHelp.usage, remotePasswdHelp.usage, remoteRmHelp.usage),
 		about: "Adds, lists and removes the CardDAV address books this device syncs with, and replaces their passwords.",
 		notes: "Run 'contactsync remote SUBCOMMAND --help' for the flags of each.",
 	}
