@@ -23,7 +23,7 @@ type conflictsCmd struct {
 
 var (
 	conflictsHelp = help{
-		usage: []string{"conflicts [--all] [--json]", "conflicts resolve [--keep] ID"},
+		usage: append([]string{"conflicts [--all] [--json]"}, conflictsResolveHelp.usage...),
 		about: "Lists the open conflicts, the choices merges made between concurrent edits, with the value each kept and the other one.",
 		hide:  []string{"keep"},
 	}

@@ -108,7 +108,7 @@ func TestErrorMessages(t *testing.T) {
 		if err := srv.Embedded(t).SetPassword(context.Background(), srv.Username, "changed-"+srv.Password); err != nil {
 			t.Fatal(err)
 		}
-		hint := "give the right password with 'contactsync remote passwd --password-file FILE home'"
+		hint := "give the right password with 'contactsync remote passwd home --password-file FILE'"
 		checkSentence(t, run(c, "sync"), hint, "pull from home", "Unauthorized", "credentials rejected")
 		checkSentence(t, run(c, "sync"), "remote home: credentials rejected; it is stopped until they are replaced; "+hint)
 		c.ok("", "remote", "passwd", "--password-file", passwordFile(t, "changed-"+srv.Password), "home")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/contactsync/contactsync/engine"
@@ -15,12 +16,7 @@ type remoteCmd struct{}
 
 var (
 	remoteHelp = help{
-		usage: []string{
-			"remote add [--username NAME --password-file FILE] [--addressbook NAME-OR-URL] [--ca-file FILE] --url URL NAME",
-			"remote list",
-			"remote passwd --password-file FILE NAME",
-			"remote rm NAME",
-		},
+		usage: slices.Concat(remoteAddHelp.usage, remoteListHelp.usage, remotePasswdHelp.usage, remoteRmHelp.usage),
 		about: "Adds, lists and removes the CardDAV address books this device syncs with, and replaces their passwords.",
 		notes: "Run 'contactsync remote SUBCOMMAND --help' for the flags of each.",
 	}
@@ -33,7 +29,7 @@ var (
 		about: "Lists the remotes, one line each with its name, user and address book, and no secret.",
 	}
 	remotePasswdHelp = help{
-		usage: []string{"remote passwd --password-file FILE NAME"},
+		usage: []string{"remote passwd NAME --password-file FILE"},
 		about: "Replaces the password of remote NAME, once the server accepts it, and lets a remote stopped by a rejected password sync again.",
 	}
 	remoteRmHelp = help{

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,12 +37,8 @@ var (
 		notes: "Run 'contactsync server user --help' for managing users.",
 	}
 	serverUserHelp = help{
-		usage: []string{
-			"server user add [--data DIR] --password-file FILE NAME",
-			"server user passwd [--data DIR] --password-file FILE NAME",
-			"server user rm [--data DIR] NAME",
-			"server user list [--data DIR]",
-		},
+		usage: slices.Concat(serverUserHelps["add"].usage, serverUserHelps["passwd"].usage, serverUserHelps["rm"].usage,
+			serverUserHelps["list"].usage),
 		about: "Adds, lists and removes the embedded server's users, and changes their passwords.",
 	}
 	serverUserHelps = map[string]help{

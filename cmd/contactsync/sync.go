@@ -56,7 +56,7 @@ func (c *syncCmd) Run(ctx context.Context, g *globals, args []string) error {
 // credentialsHint says, after an error that the server rejected remote name's credentials, how to replace them.
 func credentialsHint(err error, name string) error {
 	if errors.Is(err, engine.ErrCredentialsRejected) {
-		return fmt.Errorf("%w; give the right password with 'contactsync remote passwd --password-file FILE %s'", err, name)
+		return fmt.Errorf("%w; give the right password with 'contactsync remote passwd %s --password-file FILE'", err, name)
 	}
 	return err
 }
