@@ -137,7 +137,7 @@ func (w *Worker) runSlot(ctx context.Context, sl *remoteSlot) error {
 	case ctx.Err() != nil:
 		return nil
 	case errors.Is(err, changelog.ErrClosed):
-		return fmt.Errorf("engine: worker: %w", err)
+		return fmt.Errorf("engine: worker: the store was closed: %w", changelog.ErrClosed)
 	case errors.Is(err, ErrCredentialsRejected):
 		sl.stopped = true
 		log.Error("credentials rejected; this remote is stopped until they are replaced", "err", err)

@@ -208,7 +208,7 @@ func TestRemotePasswd(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := c.run("", "sync")
-	if !errors.Is(err, engine.ErrCredentialsRejected) || !strings.Contains(err.Error(), "remote passwd --password-file FILE home") {
+	if !errors.Is(err, engine.ErrCredentialsRejected) || !strings.Contains(err.Error(), "remote passwd home --password-file FILE") {
 		t.Fatalf("sync with a wrong password: %v", err)
 	}
 	if st := c.ok("", "status"); !strings.Contains(st, "[credentials-rejected]") {
