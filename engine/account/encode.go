@@ -1,6 +1,7 @@
 package account
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -33,11 +34,16 @@ func (m Message) Encode() ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("account: encode %s: unknown data %T", m.Command, m.Data)
 	}
-	return json.Marshal(struct {
+	// No HTML escaping: the messageId is echoed as its own JSON text, so "&" must stay "&".
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(struct {
 		Command   Command         `json:"command"`
 		MessageID json.RawMessage `json:"messageId,omitempty"`
 		Data      any             `json:"data,omitempty"`
 	}{m.Command, json.RawMessage(m.MessageID), data})
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
 }
 
 func optStr(s string) *string {

@@ -43,7 +43,9 @@ func login(uid, email string, verified bool, rest string) []byte {
 	return msg("fxaccounts:login", `{"uid":"`+uid+`","email":"`+email+`","verified":`+v+`,"sessionToken":"tok"`+rest+`}`)
 }
 
-func user(uid, email string, verified bool) *User { return &User{UID: uid, Email: email, Verified: verified} }
+func user(uid, email string, verified bool) *User {
+	return &User{UID: uid, Email: email, Verified: verified}
+}
 
 func with(s State, f func(*State)) State { f(&s); return s }
 
