@@ -295,8 +295,8 @@ func TestApply(t *testing.T) {
 
 // A whole oauth flow: the exchange effect's request comes back in the event and decides sync.
 func TestOAuthFlow(t *testing.T) {
-	s, _, effects := machine.HandleJSON(signedOut, msg("fxaccounts:fxa_status", `{}`))
-	s, _, effects = machine.HandleJSON(s, msg("fxaccounts:oauth_login", `{"code":"c","state":"s"}`))
+	s, _, _ := machine.HandleJSON(signedOut, msg("fxaccounts:fxa_status", `{}`))
+	s, _, effects := machine.HandleJSON(s, msg("fxaccounts:oauth_login", `{"code":"c","state":"s"}`))
 	if len(effects) != 1 || effects[0].Kind != ExchangeCode {
 		t.Fatalf("effects %+v", effects)
 	}
