@@ -15,7 +15,7 @@ import (
 // corpusDirs are the vCard collections the round trip runs on: the permissively licensed copies shipped in
 // testdata/vcards, and the whole shared corpus when it is present beside the repository.
 func corpusDirs(t *testing.T) []string {
-	dirs := []string{"../../testdata/vcards"}
+	dirs := []string{"../../testdata/vcards/valid", "../../testdata/vcards/quirky"}
 	for _, d := range []string{"../../../shared/corpus/vcards/valid", "../../../shared/corpus/vcards/quirky"} {
 		if _, err := os.Stat(d); err == nil {
 			dirs = append(dirs, d)

@@ -27,7 +27,7 @@ func TestParseInChunksMatchesWholeFile(t *testing.T) {
 		"cr only":    []byte("BEGIN:VCARD\rVERSION:3.0\rUID:x\rEND:VCARD\rBEGIN:VCARD\rVERSION:3.0\rUID:y\rEND:VCARD\r"),
 	}
 	// The vCards shipped in testdata, and the shared corpus beside the repository when it is there.
-	for _, dir := range []string{"../../testdata/vcards", "../../../shared/corpus/vcards/valid", "../../../shared/corpus/vcards/quirky"} {
+	for _, dir := range []string{"../../testdata/vcards/valid", "../../testdata/vcards/quirky", "../../../shared/corpus/vcards/valid", "../../../shared/corpus/vcards/quirky"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.vcf"))
 		for _, f := range files {
 			data, err := os.ReadFile(f)
