@@ -84,7 +84,12 @@ func (s *benchServer) cpu() time.Duration {
 	if s.pid == 0 {
 		return -1
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.pid))
+	return processCPU(s.pid)
+}
+
+// processCPU is a process's CPU time so far (user plus system), or -1 when it cannot be read.
+func processCPU(pid int) time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return -1
 	}

@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -86,10 +84,14 @@ func BenchmarkCardDAVLiveEdit(b *testing.B) {
 				time.Sleep(time.Duration(50+rnd.IntN(200)) * time.Millisecond) // the next edit comes later, as a person's would
 			}
 			reportLatency(b, lat)
-			before := processCPU(b, w.Process.Pid)
+			before := processCPU(w.Process.Pid)
 			const idle = 10 * time.Second
 			time.Sleep(idle)
-			used := processCPU(b, w.Process.Pid) - before
+			after := processCPU(w.Process.Pid)
+			if before < 0 || after < 0 {
+				b.Fatal("cannot read the worker's CPU time from /proc")
+			}
+			used := after - before
 			b.ReportMetric(100*float64(used)/float64(idle), "idle-cpu-pct")
 		})
 	})
@@ -125,18 +127,4 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(float64(p(0.5).Nanoseconds()), "ns/op")
 	b.ReportMetric(float64(p(0.5).Microseconds())/1000, "ms-p50")
 	b.ReportMetric(float64(p(0.99).Microseconds())/1000, "ms-p99")
-}
-
-// processCPU is a process's user plus system CPU time so far.
-func processCPU(b *testing.B, pid int) time.Duration {
-	b.Helper()
-	stat, err := os.ReadFile(filepath.Join("/proc", fmt.Sprint(pid), "stat"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	var utime, stime int64
-	fmt.Sscan(f[11], &utime)
-	fmt.Sscan(f[12], &stime)
-	return time.Duration(utime+stime) * time.Second / clockTicks
 }
