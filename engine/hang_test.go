@@ -3,14 +3,8 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,42 +15,14 @@ import (
 	"github.com/contactsync/contactsync/engine/storage"
 )
 
-// hangingFront stands between the device and a real server; while hang is set it takes each request and never
-// answers (until the client gives up), as a wedged server or a dead link does.
-type hangingFront struct {
-	hang    atomic.Bool
-	proxy   *httputil.ReverseProxy
-	release chan struct{} // closed at the end of the test, so that no handler outlives it
-}
-
-func (f *hangingFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if f.hang.Load() {
-		// Reading the whole request lets the server notice when the client hangs up.
-		_, _ = io.Copy(io.Discard, r.Body)
-		select {
-		case <-r.Context().Done():
-		case <-f.release:
-		}
-		return
-	}
-	f.proxy.ServeHTTP(w, r)
-}
-
 // TestHangingServer checks that a server that accepts requests and never answers cannot wedge a sync or a
 // worker: the sync fails with a timeout naming the server, the worker backs off as for a 503, and both resume
 // once the server answers again, with nothing lost.
 func TestHangingServer(t *testing.T) {
 	srv := carddavtest.Start(t, "embedded")
 	e := newEnv(t, srv)
-	target, err := url.Parse(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	front := &hangingFront{proxy: httputil.NewSingleHostReverseProxy(target), release: make(chan struct{})}
-	hs := httptest.NewServer(front)
-	defer hs.Close()
-	defer close(front.release)
-	abURL := hs.URL + mustPath(t, e.ab)
+	front := carddavtest.NewFront(t, srv.URL)
+	abURL := front.URL + mustPath(t, e.ab)
 
 	ctx := context.Background()
 	store, err := changelog.Open(filepath.Join(t.TempDir(), "contacts.db"), engine.Migrations())
@@ -64,7 +30,7 @@ func TestHangingServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if err := engine.AddRemote(ctx, store, engine.RemoteConfig{Name: remoteName, Kind: engine.KindCardDAV, Endpoint: hs.URL, Collection: abURL, Username: srv.Username}); err != nil {
+	if err := engine.AddRemote(ctx, store, engine.RemoteConfig{Name: remoteName, Kind: engine.KindCardDAV, Endpoint: front.URL, Collection: abURL, Username: srv.Username}); err != nil {
 		t.Fatal(err)
 	}
 	// The CLI's client, with its bounds shortened so that the test takes seconds.
@@ -84,7 +50,7 @@ func TestHangingServer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	front.hang.Store(true)
+	front.Hang(true)
 	start := time.Now()
 	_, err = s.Sync(ctx)
 	var te *carddav.TimeoutError
@@ -114,7 +80,7 @@ func TestHangingServer(t *testing.T) {
 		}
 	}()
 	time.Sleep(time.Second) // a few rounds of trying against the hanging server; nothing to wait for
-	front.hang.Store(false)
+	front.Hang(false)
 	waitFor(t, "the worker's sync once the server answers", func() bool {
 		_, ok := e.serverCards()["while-hung"]
 		return ok

@@ -5,57 +5,20 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/contactsync/contactsync/adapters/carddav"
+	"github.com/contactsync/contactsync/adapters/carddav/carddavtest"
 )
 
 // short bounds every phase tightly so that the tests run in well under a second each.
 var short = carddav.Timeouts{Connect: time.Second, TLSHandshake: 300 * time.Millisecond, ResponseHeader: 300 * time.Millisecond, Stall: 300 * time.Millisecond}
-
-// silentServer accepts connections and reads what arrives (reading: false makes it never read), never answering.
-func silentServer(t *testing.T, reading bool) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			if reading {
-				wg.Go(func() { _, _ = io.Copy(io.Discard, c) })
-			}
-		}
-	})
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return l.Addr().String()
-}
 
 func timeoutClient(t *testing.T, url string) *carddav.Client {
 	t.Helper()
@@ -93,21 +56,21 @@ func wantTimeout(t *testing.T, err error, phase string, took time.Duration) {
 }
 
 func TestTimeoutNoAnswer(t *testing.T) {
-	addr := silentServer(t, true)
+	addr := carddavtest.Silent(t, true)
 	start := time.Now()
 	_, err := timeoutClient(t, "http://"+addr+"/").Get(context.Background(), "/a.vcf")
 	wantTimeout(t, err, "waiting for an answer from", time.Since(start))
 }
 
 func TestTimeoutTLSHandshake(t *testing.T) {
-	addr := silentServer(t, true)
+	addr := carddavtest.Silent(t, true)
 	start := time.Now()
 	_, err := timeoutClient(t, "https://"+addr+"/").Get(context.Background(), "/a.vcf")
 	wantTimeout(t, err, "in the TLS handshake with", time.Since(start))
 }
 
 func TestTimeoutServerStopsReading(t *testing.T) {
-	addr := silentServer(t, false)
+	addr := carddavtest.Silent(t, false)
 	// Far more than the kernel's socket buffers hold, so the write blocks once they are full.
 	body := []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:x\r\nNOTE:" + strings.Repeat("x", 64<<20) + "\r\nEND:VCARD\r\n")
 	start := time.Now()

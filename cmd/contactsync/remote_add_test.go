@@ -3,16 +3,12 @@ package main
 import (
 	"context"
 	"encoding/pem"
-	"io"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -85,44 +81,10 @@ func TestRemoteAddOwnCA(t *testing.T) {
 	}
 }
 
-// hangingListener accepts connections, reads what arrives and never answers.
-func hangingListener(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() { _, _ = io.Copy(io.Discard, c) })
-		}
-	})
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return l.Addr().String()
-}
-
 // TestServerThatNeverAnswers: remote add and sync end with an error naming the server and what timed out,
 // within the bounds given, instead of hanging.
 func TestServerThatNeverAnswers(t *testing.T) {
-	addr := hangingListener(t)
+	addr := carddavtest.Silent(t, true)
 	c := newCLI(t)
 	start := time.Now()
 	_, _, err := c.run("", "remote", "add", "dead", "--url", "http://"+addr+"/", "--response-timeout", "300ms")
@@ -135,32 +97,10 @@ func TestServerThatNeverAnswers(t *testing.T) {
 
 	// A remote whose server stops answering later.
 	srv := carddavtest.Start(t, "embedded")
-	target, _ := url.Parse(srv.URL)
-	var hang sync.Mutex
-	hung := false
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	release := make(chan struct{})
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hang.Lock()
-		h := hung
-		hang.Unlock()
-		if h {
-			_, _ = io.Copy(io.Discard, r.Body)
-			select {
-			case <-r.Context().Done():
-			case <-release:
-			}
-			return
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer front.Close()
-	defer close(release)
+	front := carddavtest.NewFront(t, srv.URL)
 	pf := passwordFile(t, srv.Password)
 	c.ok("", "remote", "add", "home", "--url", front.URL+"/", "--username", srv.Username, "--password-file", pf, "--addressbook", "contacts")
-	hang.Lock()
-	hung = true
-	hang.Unlock()
+	front.Hang(true)
 	start = time.Now()
 	_, _, err = c.run("", "sync", "--response-timeout", "300ms")
 	if err == nil || !strings.Contains(err.Error(), "timed out waiting for an answer from 127.0.0.1") {
@@ -170,9 +110,7 @@ func TestServerThatNeverAnswers(t *testing.T) {
 	if took := time.Since(start); took > 60*time.Second {
 		t.Fatalf("sync took %v", took)
 	}
-	hang.Lock()
-	hung = false
-	hang.Unlock()
+	front.Hang(false)
 	if out := c.ok("", "sync"); !strings.Contains(out, "home:") {
 		t.Fatalf("sync once the server answers again: %q", out)
 	}
